@@ -1,0 +1,136 @@
+# boxagent - plain GNU make. `make help` lists the targets.
+#
+#   make                      build build/boxagent
+#   make run                  install what is missing, build, run the demo
+#   make test                 install what is missing, build, run every test
+#   make SANITIZE=address,undefined test   the same under ASan+UBSan
+#   make CC=clang ...         any C11 compiler with GNU extensions
+#
+# Modules live in src/<module>/; every .c file there is part of
+# libboxagent.a except src/cli/, which is the only code allowed to exit().
+# The order below is the dependency order: a module may include headers of
+# modules listed before it, never after (see docs/ARCHITECTURE.md).
+
+MODULES := core wasm
+
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := cc
+endif
+
+SANITIZE ?=
+# A separate build folder per compiler/sanitizer mix, so switching never
+# mixes objects built with different flags.
+ifeq ($(SANITIZE),)
+BUILD ?= build
+else
+BUILD ?= build/san-$(subst $(comma),-,$(SANITIZE))
+endif
+comma := ,
+
+OPT ?= -O2
+# Warnings: -Werror keeps the tree clean under both gcc and clang.
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wundef -Wvla -Wwrite-strings -Wimplicit-fallthrough -Wpointer-arith \
+	-Wcast-qual -Wno-unused-parameter
+CPPFLAGS_BASE := -D_GNU_SOURCE -Isrc -Iinclude
+CFLAGS_BASE := -std=c11 $(OPT) -g -fno-strict-aliasing -include src/core/banned.h
+ifneq ($(SANITIZE),)
+CFLAGS_BASE += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS_BASE += -fsanitize=$(SANITIZE)
+endif
+
+# Debian libraries, found with pkg-config (scripts/install-deps installs them).
+PKGS := jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ALL_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS_BASE) $(LDFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
+
+LIB_SRCS := $(foreach m,$(MODULES),$(wildcard src/$(m)/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_SRCS := $(wildcard src/cli/*.c)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libboxagent.a
+BIN := $(BUILD)/boxagent
+
+UNIT_SRCS := $(wildcard tests/unit/*_test.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT := $(BUILD)/obj/tests/test_main.o
+RUNNER := $(BUILD)/tests/runner
+
+.PHONY: all run test unit-test help deps format format-check compdb clean \
+	spectest bench fuzz tools check-deps
+
+all: $(BIN)
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
+
+# ---------------------------------------------------------------- build
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJS) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS_ALL)
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+
+# ---------------------------------------------------------------- tests
+
+$(BUILD)/tests/%_test: $(BUILD)/obj/tests/unit/%_test.o $(TEST_SUPPORT) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(LDLIBS_ALL)
+
+$(RUNNER): $(BUILD)/obj/tests/runner.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+-include $(wildcard $(BUILD)/obj/tests/*.d $(BUILD)/obj/tests/*/*.d)
+
+# Extra make fragments (spec suite, benchmarks, fuzzing, wasm tools).
+include $(sort $(wildcard mk/*.mk))
+
+TEST_BINS := $(UNIT_BINS) $(EXTRA_TEST_BINS)
+CLI_TESTS := $(sort $(wildcard tests/cli/*.sh))
+
+# Installs what is missing (quiet when everything is there), then tests.
+test: deps
+	@$(MAKE) --no-print-directory unit-test
+
+unit-test: $(BIN) $(RUNNER) $(TEST_BINS)
+	BOXAGENT=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) $(RUNNER) $(TEST_BINS) $(CLI_TESTS)
+
+run: deps
+	@$(MAKE) --no-print-directory $(BIN) $(RUN_DEPS)
+	@BUILD=$(BUILD) sh scripts/demo
+
+deps:
+	@sh scripts/install-deps
+
+# ---------------------------------------------------------------- tooling
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: clean"
+
+# compile_commands.json for clangd/clang-tidy, via bear.
+compdb:
+	$(MAKE) clean
+	bear -- $(MAKE) all $(TEST_BINS) $(RUNNER)
+
+clean:
+	rm -rf build
