@@ -33,10 +33,14 @@ static ba_wasm_err fail_trap(ba_wasm_diag *diag, ba_wasm_trap trap, size_t offse
 static const char *kind_name(ba_wasm_extern_kind kind)
 {
 	switch (kind) {
-	case BA_WASM_EXTERN_FUNC: return "func";
-	case BA_WASM_EXTERN_TABLE: return "table";
-	case BA_WASM_EXTERN_MEMORY: return "memory";
-	case BA_WASM_EXTERN_GLOBAL: return "global";
+	case BA_WASM_EXTERN_FUNC:
+		return "func";
+	case BA_WASM_EXTERN_TABLE:
+		return "table";
+	case BA_WASM_EXTERN_MEMORY:
+		return "memory";
+	case BA_WASM_EXTERN_GLOBAL:
+		return "global";
 	}
 	return "unknown extern kind";
 }
@@ -124,10 +128,14 @@ static bool limits_match(uint64_t actual_min, bool actual_has_max, uint64_t actu
 static const ba_wasm__object *extern_object(const ba_wasm_extern *ex)
 {
 	switch (ex->kind) {
-	case BA_WASM_EXTERN_FUNC: return ex->of.func ? &ex->of.func->obj : NULL;
-	case BA_WASM_EXTERN_TABLE: return ex->of.table ? &ex->of.table->obj : NULL;
-	case BA_WASM_EXTERN_MEMORY: return ex->of.memory ? &ex->of.memory->obj : NULL;
-	case BA_WASM_EXTERN_GLOBAL: return ex->of.global ? &ex->of.global->obj : NULL;
+	case BA_WASM_EXTERN_FUNC:
+		return ex->of.func ? &ex->of.func->obj : NULL;
+	case BA_WASM_EXTERN_TABLE:
+		return ex->of.table ? &ex->of.table->obj : NULL;
+	case BA_WASM_EXTERN_MEMORY:
+		return ex->of.memory ? &ex->of.memory->obj : NULL;
+	case BA_WASM_EXTERN_GLOBAL:
+		return ex->of.global ? &ex->of.global->obj : NULL;
 	}
 	return NULL;
 }
@@ -181,8 +189,8 @@ static ba_wasm_err check_imports(ba_wasm_store *store, const ba_wasm_module *mod
 				return ba_wasm__fail(diag, BA_WASM_ERR_LINK, SIZE_MAX,
 				                     "incompatible import type for \"%s\".\"%s\": "
 				                     "expected %s, got %s",
-				                     imp->module_name, imp->name, kind_name(imp->kind),
-				                     kind_name(ex->kind));
+				                     imp->module_name, imp->name,
+				                     kind_name(imp->kind), kind_name(ex->kind));
 			return ba_wasm__fail(diag, BA_WASM_ERR_LINK, SIZE_MAX,
 			                     "incompatible import type for \"%s\".\"%s\"",
 			                     imp->module_name, imp->name);
@@ -299,10 +307,17 @@ static ba_wasm_err alloc_defined(ba_wasm_instance *inst, const ba_wasm_extern *i
 
 	for (uint32_t i = 0; i < module->import_count; i++) {
 		switch (module->imports[i].kind) {
-		case BA_WASM_EXTERN_FUNC: break;
-		case BA_WASM_EXTERN_TABLE: inst->tables[t++] = imports[i].of.table; break;
-		case BA_WASM_EXTERN_MEMORY: inst->memories[m++] = imports[i].of.memory; break;
-		case BA_WASM_EXTERN_GLOBAL: inst->globals[g++] = imports[i].of.global; break;
+		case BA_WASM_EXTERN_FUNC:
+			break;
+		case BA_WASM_EXTERN_TABLE:
+			inst->tables[t++] = imports[i].of.table;
+			break;
+		case BA_WASM_EXTERN_MEMORY:
+			inst->memories[m++] = imports[i].of.memory;
+			break;
+		case BA_WASM_EXTERN_GLOBAL:
+			inst->globals[g++] = imports[i].of.global;
+			break;
 		}
 	}
 
@@ -312,7 +327,8 @@ static ba_wasm_err alloc_defined(ba_wasm_instance *inst, const ba_wasm_extern *i
 		err = ba_wasm__table_create(store, tt->elem, tt->limits, &inst->tables[i]);
 		if (err == BA_WASM_ERR_LIMIT)
 			return ba_wasm__fail(diag, err, SIZE_MAX,
-			                     "table %u: %" PRIu64 " elements exceed the limit of %u",
+			                     "table %u: %" PRIu64
+			                     " elements exceed the limit of %u",
 			                     i, tt->limits.min, store->limits.max_table_elems);
 		if (err != BA_WASM_OK)
 			return ba_wasm__fail(diag, err, SIZE_MAX, "table %u: cannot allocate", i);
@@ -323,8 +339,8 @@ static ba_wasm_err alloc_defined(ba_wasm_instance *inst, const ba_wasm_extern *i
 		err = ba_wasm__memory_create(store, *mt, &inst->memories[i]);
 		if (err == BA_WASM_ERR_LIMIT)
 			return ba_wasm__fail(diag, err, SIZE_MAX,
-			                     "memory %u: %" PRIu64 " pages exceed the limit of %" PRIu64
-			                     " bytes",
+			                     "memory %u: %" PRIu64
+			                     " pages exceed the limit of %" PRIu64 " bytes",
 			                     i, mt->min, store->limits.max_memory_bytes);
 		if (err != BA_WASM_OK)
 			return ba_wasm__fail(diag, err, SIZE_MAX, "memory %u: cannot allocate", i);
@@ -494,10 +510,18 @@ bool ba_wasm_instance_export(ba_wasm_instance *instance, const char *name, ba_wa
 			continue;
 		out->kind = e->kind;
 		switch (e->kind) {
-		case BA_WASM_EXTERN_FUNC: out->of.func = instance->funcs[e->index]; break;
-		case BA_WASM_EXTERN_TABLE: out->of.table = instance->tables[e->index]; break;
-		case BA_WASM_EXTERN_MEMORY: out->of.memory = instance->memories[e->index]; break;
-		case BA_WASM_EXTERN_GLOBAL: out->of.global = instance->globals[e->index]; break;
+		case BA_WASM_EXTERN_FUNC:
+			out->of.func = instance->funcs[e->index];
+			break;
+		case BA_WASM_EXTERN_TABLE:
+			out->of.table = instance->tables[e->index];
+			break;
+		case BA_WASM_EXTERN_MEMORY:
+			out->of.memory = instance->memories[e->index];
+			break;
+		case BA_WASM_EXTERN_GLOBAL:
+			out->of.global = instance->globals[e->index];
+			break;
 		}
 		return true;
 	}
@@ -531,7 +555,8 @@ ba_wasm_err ba_wasm_call(ba_wasm_func *func, const ba_wasm_value *args, size_t a
 
 	diag_clear(diag);
 	if (!func)
-		return ba_wasm__fail(diag, BA_WASM_ERR_ARGS, SIZE_MAX, "ba_wasm_call: func is NULL");
+		return ba_wasm__fail(diag, BA_WASM_ERR_ARGS, SIZE_MAX,
+		                     "ba_wasm_call: func is NULL");
 	type = &func->sig->type;
 	if (arg_count != type->param_count)
 		return ba_wasm__fail(diag, BA_WASM_ERR_ARGS, SIZE_MAX,

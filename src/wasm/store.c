@@ -8,9 +8,9 @@
 #include <string.h>
 
 #define DEFAULT_MAX_MEMORY_BYTES ((uint64_t)BA_WASM_MAX_PAGES * BA_WASM_PAGE_SIZE)
-#define DEFAULT_MAX_TABLE_ELEMS 10000000u
-#define DEFAULT_MAX_CALL_DEPTH 10000u
-#define DEFAULT_MAX_STACK_BYTES (8u * 1024 * 1024)
+#define DEFAULT_MAX_TABLE_ELEMS  10000000u
+#define DEFAULT_MAX_CALL_DEPTH   10000u
+#define DEFAULT_MAX_STACK_BYTES  (8u * 1024 * 1024)
 
 ba_wasm_store *ba_wasm_store_new(const ba_wasm_limits *limits)
 {
