@@ -87,6 +87,9 @@ $(BIN): $(CLI_OBJS) $(LIB)
 
 # ---------------------------------------------------------------- tests
 
+# Test sources include "test.h" from tests/.
+$(BUILD)/obj/tests/%.o: CPPFLAGS_BASE += -Itests
+
 $(BUILD)/tests/%_test: $(BUILD)/obj/tests/unit/%_test.o $(TEST_SUPPORT) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(LDLIBS_ALL)

@@ -83,7 +83,7 @@ static int cmd_validate(int argc, char **argv)
 		fputs(validate_usage, stdout);
 		return BA_EXIT_OK;
 	}
-	if (argc != 2 || argv[1][0] == '-' && argv[1][1] != '\0') {
+	if (argc != 2 || (argv[1][0] == '-' && argv[1][1] != '\0')) {
 		fputs(validate_usage, stderr);
 		return BA_EXIT_USAGE;
 	}

@@ -128,7 +128,8 @@ static int cmd_help(int argc, char **argv)
 		if (!cmd->has_subcommands)
 			return ba_cli_usage_error("'%s' has no subcommands", cmd->name);
 		/* "help wasm run" is "wasm run --help". */
-		char *sub_argv[] = { argv[1], argv[2], (char *)"--help", NULL };
+		static char help_flag[] = "--help";
+		char *sub_argv[] = { argv[1], argv[2], help_flag, NULL };
 		return cmd->run(3, sub_argv);
 	}
 	fputs(cmd->help, stdout);
