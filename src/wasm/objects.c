@@ -66,6 +66,12 @@ static uint64_t cap_pages(const ba_wasm_store *store)
 	return pages < BA_WASM_MAX_PAGES ? pages : BA_WASM_MAX_PAGES;
 }
 
+static void *reserve_pages(uint64_t bytes)
+{
+	return mmap(NULL, (size_t)bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+	            0);
+}
+
 ba_wasm_err ba_wasm__memory_create(ba_wasm_store *store, ba_wasm_limits_range pages,
                                    ba_wasm_memory **out)
 {
@@ -83,19 +89,25 @@ ba_wasm_err ba_wasm__memory_create(ba_wasm_store *store, ba_wasm_limits_range pa
 	if (pages.min > max_pages)
 		return BA_WASM_ERR_LIMIT;
 
-	reserve = max_pages ? max_pages * BA_WASM_PAGE_SIZE : BA_WASM_PAGE_SIZE;
-	if (reserve > SIZE_MAX)
+	initial = pages.min * BA_WASM_PAGE_SIZE;
+	if (initial > SIZE_MAX)
 		return BA_WASM_ERR_NOMEM;
+	reserve = max_pages ? max_pages * BA_WASM_PAGE_SIZE : BA_WASM_PAGE_SIZE;
 	mem = calloc(1, sizeof(*mem));
 	if (!mem)
 		return BA_WASM_ERR_NOMEM;
-	data = mmap(NULL, (size_t)reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-	            -1, 0);
+	data = reserve <= SIZE_MAX ? reserve_pages(reserve) : MAP_FAILED;
+	if (data == MAP_FAILED && reserve > initial && reserve > BA_WASM_PAGE_SIZE) {
+		/* Address space is short (RLIMIT_AS, a 32-bit host): make do with
+		 * the minimum. memory.grow then returns -1, which the spec allows,
+		 * instead of instantiation failing. */
+		reserve = initial ? initial : BA_WASM_PAGE_SIZE;
+		data = reserve_pages(reserve);
+	}
 	if (data == MAP_FAILED) {
 		free(mem);
 		return BA_WASM_ERR_NOMEM;
 	}
-	initial = pages.min * BA_WASM_PAGE_SIZE;
 	if (initial && mprotect(data, (size_t)initial, PROT_READ | PROT_WRITE) != 0) {
 		munmap(data, (size_t)reserve);
 		free(mem);
