@@ -23,8 +23,10 @@ BENCH_ENGINE := $(BENCH_DIR)/bench_engine
 BENCH_ENGINE_OBJS := $(BUILD)/obj/bench/bench_engine.o
 
 # Kernels are freestanding C: the project's warnings, but not banned.h or
-# -g, and the same -O2 for both targets.
-BENCH_KERNEL_CFLAGS := -std=c11 -O2 $(WARNINGS)
+# -g, and the same -O2 for both targets. No FMA contraction, so float
+# results are bit-identical to wasm (which has no fused multiply-add) even
+# if someone adds -march=native.
+BENCH_KERNEL_CFLAGS := -std=c11 -O2 -ffp-contract=off $(WARNINGS)
 BENCH_WASM_FLAGS := --target=wasm32-wasi $(BENCH_KERNEL_CFLAGS) -nostdlib \
 	-Wl,--no-entry -Wl,--strip-debug
 
@@ -40,20 +42,22 @@ bench-tools:
 	@command -v $(WASM_CC) >/dev/null 2>&1 || { echo "bench: no $(WASM_CC); install clang (Debian: sh scripts/install-deps bench)" >&2; exit 1; }
 	@command -v wasm-ld >/dev/null 2>&1 || { echo "bench: no wasm-ld; install lld (Debian: sh scripts/install-deps bench)" >&2; exit 1; }
 
-$(BENCH_DIR)/%.wasm: bench/kernels/%.c bench/kernels/support.h | bench-tools
+# Every kernel also depends on this file, so changing a flag here rebuilds.
+$(BENCH_DIR)/%.wasm: bench/kernels/%.c bench/kernels/support.h mk/bench.mk | bench-tools
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(BENCH_WASM_FLAGS) -Wl,--export=bench_run $< -o $@
 
 # wasm-interp's copy: n from bench/kernels.txt compiled in, exported as a
 # function without parameters (see support.h).
-$(BENCH_DIR)/%.main.wasm: bench/kernels/%.c bench/kernels/support.h bench/kernels.txt | bench-tools
+$(BENCH_DIR)/%.main.wasm: bench/kernels/%.c bench/kernels/support.h bench/kernels.txt mk/bench.mk \
+		| bench-tools
 	@mkdir -p $(dir $@)
 	@n=$$(awk -v k=$* '$$1 == k { print $$2 }' bench/kernels.txt); \
 	if [ -z "$$n" ]; then echo "bench: $* has no line in bench/kernels.txt" >&2; exit 1; fi; \
 	echo "$(WASM_CC) ... -DBENCH_N=$$n $< -o $@"; \
 	$(WASM_CC) $(BENCH_WASM_FLAGS) -Wl,--export=bench_main -DBENCH_N=$$n $< -o $@
 
-$(BENCH_DIR)/native/%: bench/kernels/%.c bench/kernels/support.h bench/native_main.c
+$(BENCH_DIR)/native/%: bench/kernels/%.c bench/kernels/support.h bench/native_main.c mk/bench.mk
 	@mkdir -p $(dir $@)
 	$(BENCH_NATIVE_CC) $(BENCH_KERNEL_CFLAGS) -o $@ bench/native_main.c $<
 
