@@ -1,0 +1,86 @@
+# Fuzzing (docs/fuzzing.md).
+#
+#   make fuzz [FUZZ_SECONDS=60]          build the libFuzzer targets and run
+#                                        each for FUZZ_SECONDS seconds
+#   make fuzz-replay                     run each target once over the
+#                                        committed corpus (regressions)
+#   make fuzz-diff [DIFF_MODULES=1000]   differential run against wabt's
+#                                        wasm-interp on wasm-opt -ttf modules
+#   make fuzz-corpus                     regenerate fuzz/corpus/ (committed)
+#
+# libFuzzer needs clang and its runtime (libclang-rt-14-dev). The engine is
+# compiled a second time with the sanitizers and coverage instrumentation
+# into $(FUZZ_DIR)/obj/, so these objects never mix with the normal build.
+
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+DIFF_MODULES ?= 1000
+DIFF_SEED ?= 1
+FUZZ_DIR := $(BUILD)/fuzz
+
+# -fno-sanitize-recover makes every UBSan report abort, so libFuzzer sees a
+# crash and saves the input instead of printing a warning and going on.
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(FUZZ_SAN)
+FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
+
+FUZZ_TARGETS := load run
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_LIB := $(FUZZ_DIR)/libboxagent-fuzz.a
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) \
+	$(FUZZ_DIR)/obj/fuzz/check.o $(FUZZ_DIR)/obj/fuzz/imports.o
+DIFF_RUN := $(FUZZ_DIR)/diff_run
+DIFF_RUN_OBJS := $(BUILD)/obj/fuzz/diff_run.o $(BUILD)/obj/fuzz/imports.o
+# The libFuzzer options every run uses: inputs up to 64 KiB, 2 GiB of RSS,
+# and an input that takes 10 s is a finding (the store's fuel makes every
+# honest input far quicker than that).
+FUZZ_OPTS := -max_len=65536 -rss_limit_mb=2048 -timeout=10
+
+.PHONY: fuzz-build fuzz-replay fuzz-diff fuzz-corpus
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BINS): $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# Keep the objects make would otherwise treat as intermediate and delete.
+.SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/obj/fuzz/fuzz_%.o)
+
+# The driver links the normal library, built with $(CC) and the usual flags.
+$(DIFF_RUN): $(DIFF_RUN_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DIFF_RUN_OBJS) $(LIB) $(LDLIBS_ALL)
+
+-include $(wildcard $(FUZZ_DIR)/obj/*/*.d $(FUZZ_DIR)/obj/*/*/*.d $(BUILD)/obj/fuzz/*.d)
+
+fuzz-build: $(FUZZ_BINS) $(DIFF_RUN)
+
+fuzz:
+	@sh scripts/install-deps fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@status=0; for t in $(FUZZ_TARGETS); do \
+		sh fuzz/run-fuzzer.sh $(FUZZ_DIR)/fuzz_$$t fuzz/corpus/$$t $(FUZZ_DIR) \
+			$(FUZZ_SECONDS) $(FUZZ_OPTS) || status=1; \
+	done; exit $$status
+
+fuzz-replay: $(FUZZ_BINS)
+	@status=0; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz-replay: fuzz_$$t over fuzz/corpus/$$t"; \
+		$(FUZZ_DIR)/fuzz_$$t $(FUZZ_OPTS) fuzz/corpus/$$t/* 2>$(FUZZ_DIR)/replay-$$t.log \
+			|| { status=1; tail -n 40 $(FUZZ_DIR)/replay-$$t.log; }; \
+	done; exit $$status
+
+fuzz-diff:
+	@sh scripts/install-deps fuzz
+	@$(MAKE) --no-print-directory $(DIFF_RUN)
+	@sh fuzz/diff_fuzz.sh -n $(DIFF_MODULES) -s $(DIFF_SEED) -d $(DIFF_RUN) -o $(FUZZ_DIR)
+
+fuzz-corpus:
+	sh fuzz/make-corpus.sh
