@@ -88,9 +88,11 @@ const char *ba_wasm_valtype_name(ba_wasm_valtype type)
 
 void ba_wasm__module_clear(ba_wasm_module *m)
 {
+	/* The public ba_wasm_functype has const arrays; the module owns and
+	 * allocated them (decode.c), hence the qualifier-dropping cast. */
 	for (uint32_t i = 0; i < m->type_count; i++) {
-		free((void *)m->types[i].params);
-		free((void *)m->types[i].results);
+		free((void *)(uintptr_t)m->types[i].params);
+		free((void *)(uintptr_t)m->types[i].results);
 	}
 	free(m->types);
 	m->types = NULL;
