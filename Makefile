@@ -33,17 +33,21 @@ OPT ?= -O2
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wundef -Wvla -Wwrite-strings -Wimplicit-fallthrough -Wpointer-arith \
 	-Wcast-qual -Wno-unused-parameter
-CPPFLAGS_BASE := -D_GNU_SOURCE -Isrc -Iinclude
+CPPFLAGS_BASE := -D_GNU_SOURCE -Isrc
 CFLAGS_BASE := -std=c11 $(OPT) -g -fno-strict-aliasing -include src/core/banned.h
 ifneq ($(SANITIZE),)
 CFLAGS_BASE += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS_BASE += -fsanitize=$(SANITIZE)
 endif
 
-# Debian libraries, found with pkg-config (scripts/install-deps installs them).
-PKGS := jansson
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Debian libraries, found with pkg-config (scripts/install-deps installs
+# them). PKGS is what libboxagent itself links; the core engine needs none,
+# which keeps process start lean. Test-only libraries are kept apart.
+PKGS :=
+PKG_CFLAGS := $(if $(PKGS),$(shell pkg-config --cflags $(PKGS)))
+PKG_LIBS := $(if $(PKGS),$(shell pkg-config --libs $(PKGS)))
+JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
+JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
 
 ALL_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_BASE) $(LDFLAGS)
@@ -60,6 +64,10 @@ UNIT_SRCS := $(wildcard tests/unit/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(BUILD)/obj/tests/test_main.o
 RUNNER := $(BUILD)/tests/runner
+
+# Objects of test programs are intermediate files to make; keep them so a
+# rerun does not rebuild every test.
+.SECONDARY:
 
 .PHONY: all run test unit-test help deps format format-check compdb clean \
 	spectest bench fuzz tools check-deps

@@ -10,9 +10,12 @@
 SPECTEST := $(BUILD)/tests/spectest
 SPECTEST_OBJS := $(BUILD)/obj/tests/spec/spectest.o
 
+# The runner reads wast2json's JSON with jansson; the library does not.
+$(SPECTEST_OBJS): CFLAGS += $(JANSSON_CFLAGS)
+
 $(SPECTEST): $(SPECTEST_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(SPECTEST_OBJS) $(LIB) $(LDLIBS_ALL)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(SPECTEST_OBJS) $(LIB) $(JANSSON_LIBS) $(LDLIBS_ALL)
 
 EXTRA_TEST_BINS += $(SPECTEST)
 
