@@ -62,12 +62,12 @@
 /* Deep enough for every legitimate recursion in the suite (call.wast's
  * mutual recursion goes 200 deep), shallow enough that the runaway
  * recursions of assert_exhaustion trap at once. */
-#define SPEC_CALL_DEPTH 1000
+#define SPEC_CALL_DEPTH       1000
 #define MAX_MODULE_FILE_BYTES ((size_t)256 << 20)
 /* A broken engine fails thousands of commands; the first hundred say
  * enough (--verbose shows them all). */
 #define MAX_SHOWN_FAILURES 100
-#define PATH_SIZE 4096
+#define PATH_SIZE          4096
 
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 
@@ -174,10 +174,13 @@ static const struct {
 	const char *name;
 	ba_wasm_valtype type;
 } value_types[] = {
-	{ "i32", BA_WASM_I32 },         { "i64", BA_WASM_I64 },
-	{ "f32", BA_WASM_F32 },         { "f64", BA_WASM_F64 },
-	{ "v128", BA_WASM_V128 },       { "funcref", BA_WASM_FUNCREF },
-	{ "externref", BA_WASM_EXTERNREF },
+        {"i32", BA_WASM_I32},
+        {"i64", BA_WASM_I64},
+        {"f32", BA_WASM_F32},
+        {"f64", BA_WASM_F64},
+        {"v128", BA_WASM_V128},
+        {"funcref", BA_WASM_FUNCREF},
+        {"externref", BA_WASM_EXTERNREF},
 };
 
 /* Our own table rather than ba_wasm_valtype_name(): a type that comes back
@@ -192,11 +195,11 @@ static const char *type_name(ba_wasm_valtype type)
 
 /* What an expected result accepts. */
 enum expect_kind {
-	EXPECT_BITS,           /* exactly value (floats bit for bit)          */
-	EXPECT_NAN_CANONICAL,  /* the canonical NaN of either sign           */
-	EXPECT_NAN_ARITHMETIC, /* any NaN with the quiet bit set             */
-	EXPECT_REF_NULL,
-	EXPECT_REF_NONNULL     /* a reference the JSON cannot name exactly   */
+	EXPECT_BITS,           /* exactly value (floats bit for bit) */
+	EXPECT_NAN_CANONICAL,  /* the canonical NaN of either sign */
+	EXPECT_NAN_ARITHMETIC, /* any NaN with the quiet bit set */
+	EXPECT_REF_NULL,       /* a null reference */
+	EXPECT_REF_NONNULL     /* a reference the JSON cannot name exactly */
 };
 
 struct expected {
@@ -429,16 +432,16 @@ static const struct {
 	const char *text;
 	ba_wasm_trap trap;
 } trap_texts[] = {
-	{ "unreachable", BA_WASM_TRAP_UNREACHABLE },
-	{ "out of bounds memory access", BA_WASM_TRAP_MEMORY_OOB },
-	{ "out of bounds table access", BA_WASM_TRAP_TABLE_OOB },
-	{ "undefined element", BA_WASM_TRAP_UNDEFINED_ELEMENT },
-	{ "uninitialized element", BA_WASM_TRAP_UNINITIALIZED_ELEMENT },
-	{ "indirect call type mismatch", BA_WASM_TRAP_INDIRECT_TYPE },
-	{ "integer divide by zero", BA_WASM_TRAP_DIV_ZERO },
-	{ "integer overflow", BA_WASM_TRAP_INT_OVERFLOW },
-	{ "invalid conversion to integer", BA_WASM_TRAP_INVALID_CONVERSION },
-	{ "call stack exhausted", BA_WASM_TRAP_STACK_EXHAUSTED },
+        {"unreachable", BA_WASM_TRAP_UNREACHABLE},
+        {"out of bounds memory access", BA_WASM_TRAP_MEMORY_OOB},
+        {"out of bounds table access", BA_WASM_TRAP_TABLE_OOB},
+        {"undefined element", BA_WASM_TRAP_UNDEFINED_ELEMENT},
+        {"uninitialized element", BA_WASM_TRAP_UNINITIALIZED_ELEMENT},
+        {"indirect call type mismatch", BA_WASM_TRAP_INDIRECT_TYPE},
+        {"integer divide by zero", BA_WASM_TRAP_DIV_ZERO},
+        {"integer overflow", BA_WASM_TRAP_INT_OVERFLOW},
+        {"invalid conversion to integer", BA_WASM_TRAP_INVALID_CONVERSION},
+        {"call stack exhausted", BA_WASM_TRAP_STACK_EXHAUSTED},
 };
 
 /* Whether a trap of this kind is the one the spec's text names. A text we
@@ -457,10 +460,10 @@ static bool trap_matches(const char *text, ba_wasm_trap trap)
 
 /* A module as actions and imports see it. */
 struct binding {
-	char *name;                 /* "$M" or a registered name; owned    */
-	ba_wasm_instance *instance; /* NULL if skipped or it failed        */
-	long line;                  /* where the module was defined        */
-	bool skipped;               /* text format: we could not try it    */
+	char *name;                 /* "$M" or a registered name; owned */
+	ba_wasm_instance *instance; /* NULL if skipped or it failed */
+	long line;                  /* where the module was defined */
+	bool skipped;               /* text format: we could not try it */
 };
 
 struct bindings {
@@ -477,18 +480,18 @@ struct host_export {
 #define HOST_EXPORTS 16
 
 struct spec_file {
-	const char *name;           /* "i32.wast", for messages            */
-	const char *dir;            /* folder of the JSON and its modules  */
-	struct counts *counts;
-	ba_wasm_store *store;       /* one store for every instance        */
-	struct host_export host[HOST_EXPORTS]; /* the "spectest" module   */
+	const char *name;                      /* "i32.wast", for messages */
+	const char *dir;                       /* the JSON's folder */
+	struct counts *counts;                 /* where results are counted */
+	ba_wasm_store *store;                  /* one store for all instances */
+	struct host_export host[HOST_EXPORTS]; /* the "spectest" module */
 	size_t host_count;
-	struct binding current;     /* the latest module command           */
+	struct binding current; /* the latest module command */
 	bool have_current;
-	struct bindings named;      /* modules defined with a $name        */
-	struct bindings registered; /* names given with register           */
+	struct bindings named;      /* modules defined with a $name */
+	struct bindings registered; /* names given with register */
 	long line;                  /* the command being run, for messages */
-	const char *command;
+	const char *command;        /* its type */
 };
 
 static void pass(struct spec_file *f)
@@ -572,23 +575,23 @@ struct host_func_def {
 	const ba_wasm_valtype *params;
 };
 
-static const ba_wasm_valtype params_i32[] = { BA_WASM_I32 };
-static const ba_wasm_valtype params_i64[] = { BA_WASM_I64 };
-static const ba_wasm_valtype params_f32[] = { BA_WASM_F32 };
-static const ba_wasm_valtype params_f64[] = { BA_WASM_F64 };
-static const ba_wasm_valtype params_i32_f32[] = { BA_WASM_I32, BA_WASM_F32 };
-static const ba_wasm_valtype params_f64_f64[] = { BA_WASM_F64, BA_WASM_F64 };
+static const ba_wasm_valtype params_i32[] = {BA_WASM_I32};
+static const ba_wasm_valtype params_i64[] = {BA_WASM_I64};
+static const ba_wasm_valtype params_f32[] = {BA_WASM_F32};
+static const ba_wasm_valtype params_f64[] = {BA_WASM_F64};
+static const ba_wasm_valtype params_i32_f32[] = {BA_WASM_I32, BA_WASM_F32};
+static const ba_wasm_valtype params_f64_f64[] = {BA_WASM_F64, BA_WASM_F64};
 
 /* Not const: each entry is the user pointer of its host function, and the
  * API passes user data as void *. */
 static struct host_func_def host_funcs[] = {
-	{ "print", 0, NULL },
-	{ "print_i32", 1, params_i32 },
-	{ "print_i64", 1, params_i64 },
-	{ "print_f32", 1, params_f32 },
-	{ "print_f64", 1, params_f64 },
-	{ "print_i32_f32", 2, params_i32_f32 },
-	{ "print_f64_f64", 2, params_f64_f64 },
+        {"print", 0, NULL},
+        {"print_i32", 1, params_i32},
+        {"print_i64", 1, params_i64},
+        {"print_f32", 1, params_f32},
+        {"print_f64", 1, params_f64},
+        {"print_i32_f32", 2, params_i32_f32},
+        {"print_f64_f64", 2, params_f64_f64},
 };
 
 /* The print functions print only with --verbose: their output is noise
@@ -642,18 +645,18 @@ static bool host_add(struct spec_file *f, const char *name, ba_wasm_extern_kind 
  * the reference interpreter does. */
 static bool host_setup(struct spec_file *f)
 {
-	const ba_wasm_limits_range table_limits = { .min = 10, .max = 20, .has_max = true };
-	const ba_wasm_limits_range memory_limits = { .min = 1, .max = 2, .has_max = true };
+	const ba_wasm_limits_range table_limits = {.min = 10, .max = 20, .has_max = true};
+	const ba_wasm_limits_range memory_limits = {.min = 1, .max = 2, .has_max = true};
 	const float f32 = 666.6f;
 	const double f64 = 666.6;
-	ba_wasm_value v32 = { .type = BA_WASM_F32 }, v64 = { .type = BA_WASM_F64 };
+	ba_wasm_value v32 = {.type = BA_WASM_F32}, v64 = {.type = BA_WASM_F64};
 	bool ok = true;
 
 	for (size_t i = 0; i < sizeof(host_funcs) / sizeof(host_funcs[0]); i++) {
 		struct host_func_def *def = &host_funcs[i];
 		ba_wasm_functype type = {
-			.param_count = def->param_count,
-			.params = def->params,
+		        .param_count = def->param_count,
+		        .params = def->params,
 		};
 		ba_wasm_func *func = ba_wasm_func_new_host(f->store, &type, host_print, def);
 		ok = ok && host_add(f, def->name, BA_WASM_EXTERN_FUNC, func);
@@ -731,8 +734,8 @@ static void diag_reset(ba_wasm_diag *diag)
 
 /* Resolves the imports and instantiates. An import nobody provides is a
  * link error, reported the way the engine reports its own. */
-static ba_wasm_err instantiate(struct spec_file *f, ba_wasm_module *module,
-                               ba_wasm_instance **out, ba_wasm_diag *diag)
+static ba_wasm_err instantiate(struct spec_file *f, ba_wasm_module *module, ba_wasm_instance **out,
+                               ba_wasm_diag *diag)
 {
 	uint32_t n = ba_wasm_module_import_count(module);
 	ba_wasm_extern *imports = calloc(n ? n : 1, sizeof(*imports));
@@ -778,8 +781,8 @@ static bool is_text_module(const json_t *cmd)
 
 /* Reads the module file a command names. The name comes from the JSON, so
  * it must stay inside the file's folder. */
-static bool read_module_file(struct spec_file *f, const json_t *cmd, uint8_t **bytes,
-                             size_t *len, struct text *why)
+static bool read_module_file(struct spec_file *f, const json_t *cmd, uint8_t **bytes, size_t *len,
+                             struct text *why)
 {
 	const char *filename = json_string_value(json_object_get(cmd, "filename"));
 	char path[PATH_SIZE];
@@ -875,9 +878,9 @@ static bool lacks_data_count(const uint8_t *b, size_t len)
 
 /* Where making a module stopped. */
 enum stage {
-	STAGE_LOAD,        /* ba_wasm_module_load failed                 */
-	STAGE_INSTANTIATE, /* linking or instantiation failed            */
-	STAGE_DONE         /* everything that was asked for succeeded    */
+	STAGE_LOAD,        /* ba_wasm_module_load failed */
+	STAGE_INSTANTIATE, /* linking or instantiation failed */
+	STAGE_DONE         /* everything that was asked for succeeded */
 };
 
 struct module_outcome {
@@ -885,14 +888,14 @@ struct module_outcome {
 	ba_wasm_err err;
 	ba_wasm_diag diag;
 	ba_wasm_instance *instance; /* when instantiated */
-	const char *filename;
-	bool lacks_data_count;      /* see lacks_data_count()            */
+	const char *filename;       /* for messages */
+	bool lacks_data_count;      /* see lacks_data_count() */
 };
 
 /* Loads the module a command names and, if link, instantiates it. Returns
  * false on a problem of the runner or the JSON (why says what). */
-static bool make_module(struct spec_file *f, const json_t *cmd, bool link,
-                        struct module_outcome *o, struct text *why)
+static bool make_module(struct spec_file *f, const json_t *cmd, bool link, struct module_outcome *o,
+                        struct text *why)
 {
 	ba_wasm_module *module = NULL;
 	uint8_t *bytes;
@@ -950,8 +953,8 @@ static void text_add_outcome(struct text *t, const struct module_outcome *o)
 
 /* The instance an action names: "$M", or the latest module. Returns NULL
  * with why filled when there is none; *skipped when it was not tried. */
-static ba_wasm_instance *action_instance(struct spec_file *f, const json_t *action,
-                                         bool *skipped, struct text *why)
+static ba_wasm_instance *action_instance(struct spec_file *f, const json_t *action, bool *skipped,
+                                         struct text *why)
 {
 	const json_t *jmodule = json_object_get(action, "module");
 	const struct binding *b;
@@ -1024,6 +1027,7 @@ static enum status parse_args(const json_t *args, ba_wasm_value **out, size_t *c
 			st = STATUS_ERROR;
 		}
 		if (st != STATUS_OK) {
+			text_add(desc, "...)");
 			free(values);
 			return st;
 		}
@@ -1174,8 +1178,8 @@ static enum status parse_expected(const json_t *cmd, struct expected **out, size
 	return STATUS_OK;
 }
 
-static void check_return(struct spec_file *f, const struct action_run *r,
-                         const struct expected *e, size_t n)
+static void check_return(struct spec_file *f, const struct action_run *r, const struct expected *e,
+                         size_t n)
 {
 	struct text want, got;
 	bool ok = r->err == BA_WASM_OK && r->result_count == n;
@@ -1277,7 +1281,7 @@ static void cmd_module(struct spec_file *f, const json_t *cmd)
 {
 	const json_t *jname = json_object_get(cmd, "name");
 	const char *name = json_string_value(jname);
-	struct binding b = { .line = f->line };
+	struct binding b = {.line = f->line};
 	struct module_outcome o;
 	struct text why;
 
@@ -1441,11 +1445,10 @@ static void run_command(struct spec_file *f, const json_t *cmd)
 }
 
 /* Runs the commands of one converted file, counting into c. */
-static void run_json(const char *name, const char *dir, const char *json_path,
-                     struct counts *c)
+static void run_json(const char *name, const char *dir, const char *json_path, struct counts *c)
 {
-	const ba_wasm_limits limits = { .max_call_depth = SPEC_CALL_DEPTH };
-	struct spec_file f = { .name = name, .dir = dir, .counts = c, .command = "file" };
+	const ba_wasm_limits limits = {.max_call_depth = SPEC_CALL_DEPTH};
+	struct spec_file f = {.name = name, .dir = dir, .counts = c, .command = "file"};
 	const json_t *commands, *cmd;
 	json_error_t jerr;
 	json_t *root;
@@ -1471,7 +1474,8 @@ static void run_json(const char *name, const char *dir, const char *json_path,
 		fail(&f, "cannot make the spectest host module");
 		goto out;
 	}
-	json_array_foreach(commands, i, cmd) {
+	json_array_foreach(commands, i, cmd)
+	{
 		run_command(&f, cmd);
 	}
 out:
@@ -1605,7 +1609,7 @@ static bool run_wast2json(const char *wast, const char *json)
 	/* posix_spawnp wants writable strings. */
 	char prog[] = "wast2json", out_flag[] = "-o";
 	char *wast_arg = strdup(wast), *json_arg = strdup(json);
-	char *argv[] = { prog, wast_arg, out_flag, json_arg, NULL };
+	char *argv[] = {prog, wast_arg, out_flag, json_arg, NULL};
 	bool ok = false;
 	int rc, status;
 	pid_t pid;
@@ -1680,6 +1684,8 @@ static bool ensure_json(const struct suite *s, const char *name, char *dir, size
 		printf("spectest: cannot create %s: %s\n", tmp, strerror(errno));
 		return false;
 	}
+	/* mkdtemp makes it private; the cache is as readable as the build. */
+	chmod(tmp, 0755);
 	ok = path_fmt(tmp_json, sizeof(tmp_json), "%s/%.*s.json", tmp, base_len, name) &&
 	     run_wast2json(wast, tmp_json) && remove_cache_dir(dir);
 	if (ok && rename(tmp, dir) == 0)
@@ -1720,11 +1726,11 @@ static int run_file(const struct suite *s, const char *name, struct counts *c)
  * crashed file got through still count. */
 static int run_all(const struct suite *s)
 {
-	struct counts total = { 0 }, *shared;
+	struct counts total = {0}, *shared;
 	size_t files_failed = 0, files_skipped = 0;
 
-	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-	              -1, 0);
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+	              0);
 	if (shared == MAP_FAILED) {
 		printf("spectest: mmap: %s\n", strerror(errno));
 		return 1;
@@ -1788,7 +1794,8 @@ static const char *find_file(const struct suite *s, const char *name)
 
 	for (size_t i = 0; i < s->count; i++) {
 		const char *f = s->files[i];
-		if (strcmp(f, name) == 0 || (strncmp(f, name, len) == 0 && strcmp(f + len, ".wast") == 0))
+		if (strcmp(f, name) == 0 ||
+		    (strncmp(f, name, len) == 0 && strcmp(f + len, ".wast") == 0))
 			return f;
 	}
 	return NULL;
@@ -1803,7 +1810,7 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	struct suite s;
-	struct counts c = { 0 };
+	struct counts c = {0};
 	const char *name;
 	int i = 1, rc;
 	bool have_suite;
