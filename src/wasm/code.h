@@ -123,6 +123,7 @@ enum ba_wasm__cmp {
 	X(call_indirect) /* [h][type|table][argbase|x]                      */ \
 	/* data movement */ \
 	X(mov)           /* [h][d|x]                                        */ \
+	X(mov2)          /* [h][d|x][d2|x2]  two moves, in order            */ \
 	X(const32)       /* [h][d|k]  k zero-extended                       */ \
 	X(const64)       /* [h][d|-][k64]                                   */ \
 	X(select)        /* [h][d|c][x|y]                                   */ \
@@ -145,6 +146,10 @@ enum ba_wasm__cmp {
 	X(load64)        /* [h][d|x][off|-]  8/16/32_s sign-extend to 64    */ \
 	X(store8) X(store16) X(store32) \
 	X(store64)       /* [h][x|y][off|-]  x address, y value             */ \
+	/* the same with the address (u32)(x + k): a fused i32.add */ \
+	X(load8_s_a) X(load8_u_a) X(load16_s_a) X(load16_u_a) X(load32_s_a) \
+	X(load32_u_a) X(load64_a)          /* [h][d|x][off|k]       */ \
+	X(store8_a) X(store16_a) X(store32_a) X(store64_a) /* [h][x|y][off|k] */ \
 	X(memory_size)   /* [h][d|-]                                        */ \
 	X(memory_grow)   /* [h][d|x]                                        */ \
 	X(memory_copy)   /* [h][x|y][c|-]  dst, src, len                    */ \

@@ -115,6 +115,8 @@ struct comp {
 	/* The last instruction emitted, for retargeting its destination and
 	 * for fusing a comparison into the branch that consumes it. */
 	bool last_valid;
+	bool last_open;          /* no label bound since it was emitted    */
+	uint16_t last_op;
 	size_t last_pos, last_map_n, last_fix_n;
 	uint32_t last_dst;
 	bool last_is_cmp, last_cmp64;
@@ -305,6 +307,8 @@ static uint32_t emit(struct comp *c, enum ba_wasm__op op, uint32_t ncells)
 	c->last_fix_n = c->fix_n;
 	c->last_valid = false;
 	c->last_is_cmp = false;
+	c->last_open = true;
+	c->last_op = (uint16_t)op;
 	c->map[c->map_n].cell = at;
 	c->map[c->map_n].offset = (uint32_t)c->instr_off;
 	c->map_n++;
@@ -322,6 +326,7 @@ static void rewind_last(struct comp *c)
 	c->fix_n = c->last_fix_n;
 	c->last_valid = false;
 	c->last_is_cmp = false;
+	c->last_open = false;
 }
 
 static void set_last_dst(struct comp *c, uint32_t dst)
@@ -355,6 +360,7 @@ static void bind_pos(struct comp *c, uint32_t l)
 	c->labels[l].pos = (int64_t)c->n;
 	c->last_valid = false;
 	c->last_is_cmp = false;
+	c->last_open = false;
 }
 
 /* Binds a label here; its run starts at the current instruction count. */
@@ -461,6 +467,16 @@ static void emit_move(struct comp *c, uint32_t dst, const struct ventry *e)
 	}
 	if (e->slot == dst)
 		return;
+	/* Runs of moves (block results, shuffled locals) pair up. */
+	if (c->last_open && c->last_op == BA_WASM__OP_mov && c->last_pos + 2 == c->n) {
+		GROW(c, code, n, cap, c->n + 1);
+		c->code[c->last_pos].h = c->h[BA_WASM__OP_mov2];
+		c->code[c->n].s.a = dst;
+		c->code[c->n].s.b = e->slot;
+		c->n++;
+		c->last_op = BA_WASM__OP_mov2;
+		return;
+	}
 	at = emit(c, BA_WASM__OP_mov, 2);
 	c->code[at + 1].s.a = dst;
 	c->code[at + 1].s.b = e->slot;
@@ -1091,38 +1107,65 @@ static void set_local(struct comp *c, uint32_t x, struct ventry v, bool tee)
 	}
 }
 
+/*
+ * When the address was computed by the instruction just emitted as x + k,
+ * takes that instruction back: the access computes (u32)(x + k) itself,
+ * which keeps the wrap-around of the wasm i32.add exact.
+ */
+static bool fuse_address(struct comp *c, const struct ventry *a, uint32_t *xs, uint32_t *k)
+{
+	if (a->kind != V_TEMP || !c->last_valid || c->last_dst != a->slot ||
+	    c->last_op != BA_WASM__OP_i64_add_k)
+		return false;
+	*xs = c->code[c->last_pos + 1].s.b;
+	*k = (uint32_t)c->code[c->last_pos + 2].u64;
+	rewind_last(c);
+	return true;
+}
+
+#define ADDR_FORM(op, base) ((enum ba_wasm__op)((op) + (BA_WASM__OP_##base##_a - BA_WASM__OP_##base)))
+
 static void compile_load(struct comp *c, enum ba_wasm__op op)
 {
-	uint32_t off, xs, d, at;
+	uint32_t off, xs, d, at, k = 0;
 	struct ventry a;
+	bool fused;
 
 	rd_u32(c); /* alignment hint */
 	off = rd_u32(c);
 	a = pop(c);
-	xs = in_slot(c, &a);
+	fused = fuse_address(c, &a, &xs, &k);
+	if (!fused)
+		xs = in_slot(c, &a);
 	d = push_temp(c);
-	at = emit(c, op, 3);
+	at = emit(c, fused ? ADDR_FORM(op, load8_s) : op, 3);
 	c->code[at + 1].s.a = d;
 	c->code[at + 1].s.b = xs;
 	c->code[at + 2].s.a = off;
+	c->code[at + 2].s.b = k;
 	set_last_dst(c, d);
 }
 
 static void compile_store(struct comp *c, enum ba_wasm__op op)
 {
-	uint32_t off, xs, ys, at;
+	uint32_t off, xs, ys, at, k = 0;
 	struct ventry v, a;
+	bool fused;
 
 	rd_u32(c);
 	off = rd_u32(c);
 	v = pop(c);
 	a = pop(c);
-	xs = in_slot(c, &a);
+	/* The value must not have been computed after the address. */
+	fused = v.kind != V_TEMP && fuse_address(c, &a, &xs, &k);
+	if (!fused)
+		xs = in_slot(c, &a);
 	ys = in_slot(c, &v);
-	at = emit(c, op, 3);
+	at = emit(c, fused ? ADDR_FORM(op, store8) : op, 3);
 	c->code[at + 1].s.a = xs;
 	c->code[at + 1].s.b = ys;
 	c->code[at + 2].s.a = off;
+	c->code[at + 2].s.b = k;
 }
 
 /* Emits op with n popped operands (in push order) in the layout

@@ -30,10 +30,13 @@
 
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* Interrupt polls (back-edges and calls) between two reads of the clock for
- * the deadline: frequent enough to stop within well under a millisecond,
- * rare enough that the clock costs nothing. */
-#define POLL_INTERVAL 4096
+/*
+ * With a deadline, fuel is handed to the running code in chunks of this
+ * many units and the clock is read between chunks: about every 10-50 us,
+ * so a deadline stops code within well under a millisecond while the clock
+ * costs nothing measurable.
+ */
+#define DEADLINE_CHUNK 16384
 
 /* Host functions calling back into wasm nest run() on the C stack; this caps
  * that nesting independently of max_call_depth. */
@@ -53,6 +56,10 @@ typedef struct vm {
 	uint32_t nesting;     /* active run()s                              */
 	ba_wasm__slot *sp;    /* first free value-stack slot, published
 	                         before host calls                          */
+	/* Fuel not yet handed to run()'s countdown: while code runs, the
+	 * store's fuel_left is this plus the countdown. */
+	int64_t bank;
+	ba_wasm_trap refuel_trap;
 	frame frames[];
 } vm;
 
@@ -64,13 +71,32 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Slow path of the interrupt poll: true when execution must stop. */
-static __attribute__((noinline)) bool poll_slow(ba_wasm_store *store, int32_t *poll)
+/*
+ * run() counts fuel down in a register and comes here when the count goes
+ * below zero: either the fuel is really used up (trap), or only the chunk
+ * is, and the deadline is checked before the next chunk is handed out.
+ * Returns the new count, or -1 with v->refuel_trap set.
+ */
+static __attribute__((noinline)) int64_t refuel(ba_wasm_store *store, vm *v, int64_t count)
 {
-	*poll = POLL_INTERVAL;
-	if (atomic_load_explicit(&store->interrupt_requested, memory_order_relaxed))
-		return true;
-	return store->deadline_ns && now_ns() >= store->deadline_ns;
+	int64_t real = v->bank + count, chunk;
+
+	if (real < 0) {
+		if (store->fuel_enabled) {
+			v->bank = real;
+			v->refuel_trap = BA_WASM_TRAP_FUEL_EXHAUSTED;
+			return -1;
+		}
+		real = INT64_MAX; /* counting only; cannot happen in practice */
+	}
+	if (store->deadline_ns && now_ns() >= store->deadline_ns) {
+		v->bank = real;
+		v->refuel_trap = BA_WASM_TRAP_INTERRUPTED;
+		return -1;
+	}
+	chunk = store->deadline_ns && real > DEADLINE_CHUNK ? DEADLINE_CHUNK : real;
+	v->bank = real - chunk;
+	return chunk;
 }
 
 static bool ensure_vm(ba_wasm_store *store)
@@ -391,20 +417,18 @@ static inline uint64_t sat_i64_u(double d)
 		}                                         \
 	} while (0)
 
-#define CHARGE(n)                                   \
-	do {                                        \
-		fuel -= (int64_t)(n);               \
-		if (unlikely(fuel < 0))             \
-			goto trap_fuel;             \
+#define CHARGE(n)                                                          \
+	do {                                                               \
+		fuel -= (int64_t)(n);                                      \
+		if (unlikely(fuel < 0) && (fuel = refuel(store, vmp, fuel)) < 0) \
+			goto trap_refuel;                                  \
 	} while (0)
 
-#define POLL()                                                                                  \
-	do {                                                                                    \
-		if (unlikely(--poll <= 0 ||                                                     \
-		             atomic_load_explicit(&store->interrupt_requested,                  \
-		                                  memory_order_relaxed)) &&                     \
-		    poll_slow(store, &poll))                                                    \
-			goto trap_interrupt;                                                    \
+#define POLL()                                                                   \
+	do {                                                                     \
+		if (unlikely(atomic_load_explicit(&store->interrupt_requested,   \
+		                                  memory_order_relaxed)))        \
+			goto trap_interrupt;                                     \
 	} while (0)
 #define NOPOLL() ((void)0)
 
@@ -528,6 +552,30 @@ static inline uint64_t sat_i64_u(double d)
 		NEXT(3);                                                    \
 	}
 
+#define LOAD_A(name, N, T, conv)                                                     \
+	op_##name##_a:                                                               \
+	{                                                                            \
+		uint64_t ea = (uint64_t)(uint32_t)((uint32_t)X1 + ip[2].s.b) + ip[2].s.a; \
+		T v;                                                                 \
+		if (unlikely(ea + (N) > msize))                                      \
+			TRAP(MEMORY_OOB);                                            \
+		memcpy(&v, mbase + ea, (N));                                         \
+		D1 = (ba_wasm__slot)(conv);                                          \
+		NEXT(3);                                                             \
+	}
+
+#define STORE_A(name, N, T)                                                            \
+	op_##name##_a:                                                                 \
+	{                                                                              \
+		uint64_t ea =                                                          \
+			(uint64_t)(uint32_t)((uint32_t)fp[ip[1].s.a] + ip[2].s.b) + ip[2].s.a; \
+		T v = (T)X1;                                                           \
+		if (unlikely(ea + (N) > msize))                                        \
+			TRAP(MEMORY_OOB);                                              \
+		memcpy(mbase + ea, &v, (N));                                           \
+		NEXT(3);                                                               \
+	}
+
 #define STORE(name, N, T)                                                   \
 	op_##name:                                                          \
 	{                                                                   \
@@ -602,7 +650,6 @@ static ba_wasm_err run(ba_wasm_store *store, ba_wasm_func *entry, ba_wasm_diag *
 	uint8_t *mbase;
 	uint64_t msize;
 	int64_t fuel;
-	int32_t poll = 1; /* check the deadline at the first poll */
 	uint32_t entry_top;
 	ba_wasm_trap trap;
 	ba_wasm__cell exit_cell[1];
@@ -618,7 +665,10 @@ static ba_wasm_err run(ba_wasm_store *store, ba_wasm_func *entry, ba_wasm_diag *
 	fend = fbase + vmp->frame_cap;
 	vend = store->value_stack + store->value_stack_slots;
 	entry_sp = vmp->sp;
-	fuel = store->fuel_left;
+	/* The first charge finds the count empty and refuels from the bank,
+	 * which also checks the deadline. */
+	vmp->bank = store->fuel_left;
+	fuel = 0;
 	exit_cell[0].h = &&op_exit;
 
 	/* Enter the entry function as if called from a sentinel frame whose
@@ -638,7 +688,7 @@ static ba_wasm_err run(ba_wasm_store *store, ba_wasm_func *entry, ba_wasm_diag *
 	/* control                                                          */
 
 op_exit:
-	store->fuel_left = fuel;
+	store->fuel_left = vmp->bank + fuel;
 	vmp->frame_top = entry_top;
 	vmp->sp = entry_sp;
 	store->call_depth = entry_top;
@@ -737,13 +787,16 @@ do_call:
 		ba_wasm_err herr;
 
 		POLL();
-		store->fuel_left = fuel;
+		store->fuel_left = vmp->bank + fuel;
 		vmp->frame_top = (uint32_t)(fsp - fbase);
 		vmp->sp = fp + code->frame_slots;
 		store->call_depth = vmp->frame_top;
 		herr = call_host(store, cf, inst, nfp);
 		vmp->sp = entry_sp;
-		fuel = store->fuel_left;
+		/* The host may have used or reset the fuel; the next charge
+		 * refuels from the bank. */
+		vmp->bank = store->fuel_left;
+		fuel = 0;
 		RELOAD_MEM();
 		if (herr != BA_WASM_OK)
 			TRAP(HOST);
@@ -780,6 +833,11 @@ do_call:
 op_mov:
 	D1 = X1;
 	NEXT(2);
+
+op_mov2:
+	D1 = X1;
+	fp[ip[2].s.a] = fp[ip[2].s.b];
+	NEXT(3);
 
 op_const32:
 	D1 = ip[1].s.b;
@@ -898,6 +956,17 @@ op_elem_drop:
 	STORE(store16, 2, uint16_t)
 	STORE(store32, 4, uint32_t)
 	STORE(store64, 8, uint64_t)
+	LOAD_A(load8_s, 1, int8_t, (int64_t)v)
+	LOAD_A(load8_u, 1, uint8_t, v)
+	LOAD_A(load16_s, 2, int16_t, (int64_t)v)
+	LOAD_A(load16_u, 2, uint16_t, v)
+	LOAD_A(load32_s, 4, int32_t, (int64_t)v)
+	LOAD_A(load32_u, 4, uint32_t, v)
+	LOAD_A(load64, 8, uint64_t, v)
+	STORE_A(store8, 1, uint8_t)
+	STORE_A(store16, 2, uint16_t)
+	STORE_A(store32, 4, uint32_t)
+	STORE_A(store64, 8, uint64_t)
 
 op_memory_size:
 	D1 = msize / BA_WASM_PAGE_SIZE;
@@ -1175,14 +1244,9 @@ op_f64_copysign:
 	/* ---------------------------------------------------------------- */
 	/* leaving                                                          */
 
-trap_fuel:
-	if (!store->fuel_enabled) {
-		/* Counting only: fuel_left started at INT64_MAX and cannot
-		 * really get here, but never trap when fuel is off. */
-		fuel = INT64_MAX;
-		DISPATCH();
-	}
-	trap = BA_WASM_TRAP_FUEL_EXHAUSTED;
+trap_refuel:
+	trap = vmp->refuel_trap;
+	fuel = 0; /* refuel() left everything in the bank */
 	goto trap_out;
 
 trap_interrupt:
@@ -1190,7 +1254,7 @@ trap_interrupt:
 	goto trap_out;
 
 trap_out:
-	store->fuel_left = fuel;
+	store->fuel_left = vmp->bank + fuel;
 	vmp->frame_top = entry_top;
 	vmp->sp = entry_sp;
 	store->call_depth = entry_top;
