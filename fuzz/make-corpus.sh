@@ -185,9 +185,11 @@ for d in load run; do
 		awk 'seen[$1 " " $2]++ { print $3 }' | xargs -r rm -f)
 done
 
+# Regression inputs (regress-*, added by hand for fixed findings; see
+# docs/fuzzing.md) are kept; everything else is replaced.
 for d in load run; do
-	rm -rf "${here:?}/corpus/$d"
 	mkdir -p "$here/corpus/$d"
+	find "$here/corpus/$d" -type f ! -name 'regress-*' -exec rm -f {} +
 	cp "$tmp/$d"/* "$here/corpus/$d"/
 done
 echo "make-corpus: load $(find "$here/corpus/load" -type f | wc -l) files," \
