@@ -106,6 +106,9 @@ else
 	echo "run.sh: no '$interp' on PATH: wasm-interp column is n/a (install wabt)" >&2
 fi
 
+# A busy machine slows every column; the table says how busy it was.
+load0=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo '?')
+
 out=$(mktemp)
 err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
@@ -226,7 +229,7 @@ cell() {
 echo
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-echo "boxagent $rev, $(uname -m), ${cpu:-unknown CPU}, $(nproc 2>/dev/null || echo '?') cores"
+echo "boxagent $rev, $(uname -m), ${cpu:-unknown CPU}, $(nproc 2>/dev/null || echo '?') cores, load average at start $load0"
 echo "seconds for bench_run(n) (n in bench/kernels.txt), fastest of $repeats; (x) = times native"
 echo
 fmt='%-8s  %-10s  %-18s  %-18s  %-18s  %s\n'
