@@ -118,6 +118,7 @@ enum ba_wasm__cmp {
 	X(br_p)          /* same, with the interrupt poll (back-edge)       */ \
 	X(br_table)      /* [h][x|n][T][F|-] * (n+1); polls                 */ \
 	X(ret)           /* [h]  results already in fp[0..)                 */ \
+	X(ret1)          /* [h][x|-]  fp[0] = x, then ret                   */ \
 	X(call)          /* [h][code][argbase|-]  function of this module   */ \
 	X(call_import)   /* [h][funcidx|argbase]                            */ \
 	X(call_indirect) /* [h][type|table][argbase|x]                      */ \
@@ -150,6 +151,10 @@ enum ba_wasm__cmp {
 	X(load8_s_a) X(load8_u_a) X(load16_s_a) X(load16_u_a) X(load32_s_a) \
 	X(load32_u_a) X(load64_a)          /* [h][d|x][off|k]       */ \
 	X(store8_a) X(store16_a) X(store32_a) X(store64_a) /* [h][x|y][off|k] */ \
+	/* ... and with the address (u32)(x + z): a fused register add */ \
+	X(load8_s_r) X(load8_u_r) X(load16_s_r) X(load16_u_r) X(load32_s_r) \
+	X(load32_u_r) X(load64_r)          /* [h][d|x][off|z]       */ \
+	X(store8_r) X(store16_r) X(store32_r) X(store64_r) /* [h][x|y][off|z] */ \
 	X(memory_size)   /* [h][d|-]                                        */ \
 	X(memory_grow)   /* [h][d|x]                                        */ \
 	X(memory_copy)   /* [h][x|y][c|-]  dst, src, len                    */ \
@@ -163,6 +168,8 @@ enum ba_wasm__cmp {
 	X(i32_eq_k) X(i32_ne_k) X(i32_lt_s_k) X(i32_lt_u_k) X(i32_gt_s_k) X(i32_gt_u_k) \
 	X(i32_le_s_k) X(i32_le_u_k) X(i32_ge_s_k) X(i32_ge_u_k) \
 	X(i32_clz) X(i32_ctz) X(i32_popcnt) \
+	X(i32_shl_add_k) /* [h][d|x][s|k]  (x << s) + k                     */ \
+	X(i32_shr_and_k) /* [h][d|x][s|k]  (x >> s) & k, unsigned           */ \
 	X(i32_div_s) X(i32_div_u) X(i32_rem_s) X(i32_rem_u) \
 	X(i32_shl) X(i32_shr_s) X(i32_shr_u) X(i32_rotl) X(i32_rotr) \
 	X(i32_shl_k) X(i32_shr_s_k) X(i32_shr_u_k) X(i32_rotl_k) X(i32_rotr_k) \
@@ -181,10 +188,12 @@ enum ba_wasm__cmp {
 	X(f32_eq) X(f32_ne) X(f32_lt) X(f32_gt) X(f32_le) X(f32_ge) \
 	X(f32_abs) X(f32_neg) X(f32_ceil) X(f32_floor) X(f32_trunc) X(f32_nearest) X(f32_sqrt) \
 	X(f32_add) X(f32_sub) X(f32_mul) X(f32_div) X(f32_min) X(f32_max) X(f32_copysign) \
+	X(f32_mul_add)   /* [h][d|x][y|z]  x * y + z, rounded twice (no FMA) */ \
 	/* f64 */ \
 	X(f64_eq) X(f64_ne) X(f64_lt) X(f64_gt) X(f64_le) X(f64_ge) \
 	X(f64_abs) X(f64_neg) X(f64_ceil) X(f64_floor) X(f64_trunc) X(f64_nearest) X(f64_sqrt) \
 	X(f64_add) X(f64_sub) X(f64_mul) X(f64_div) X(f64_min) X(f64_max) X(f64_copysign) \
+	X(f64_mul_add) \
 	/* conversions (wrap and the reinterprets compile to nothing) */ \
 	X(i32_trunc_f32_s) X(i32_trunc_f32_u) X(i32_trunc_f64_s) X(i32_trunc_f64_u) \
 	X(i64_trunc_f32_s) X(i64_trunc_f32_u) X(i64_trunc_f64_s) X(i64_trunc_f64_u) \

@@ -329,6 +329,22 @@ static void rewind_last(struct comp *c)
 	c->last_open = false;
 }
 
+/*
+ * If e holds the result of the instruction just emitted and that was op,
+ * takes the instruction back and returns its operand cells, so that the
+ * consumer can do its work too. The result had no other reader: a TEMP
+ * value is consumed exactly once.
+ */
+static bool take_last(struct comp *c, const struct ventry *e, unsigned op, ba_wasm__cell ops[2])
+{
+	if (e->kind != V_TEMP || !c->last_valid || c->last_dst != e->slot || c->last_op != op)
+		return false;
+	ops[0] = c->code[c->last_pos + 1];
+	ops[1] = c->last_pos + 2 < c->n ? c->code[c->last_pos + 2] : ops[0];
+	rewind_last(c);
+	return true;
+}
+
 static void set_last_dst(struct comp *c, uint32_t dst)
 {
 	c->last_valid = true;
@@ -677,6 +693,62 @@ static const uint16_t cmp_ops64[10] = {
 	O(i64_ge_u), O(i64_gt_s), O(i64_le_s), O(i64_gt_u), O(i64_le_u),
 };
 
+/* Emits a three-operand instruction [h][d|a][b|z] with a fresh result. */
+static void emit_fused(struct comp *c, enum ba_wasm__op op, uint32_t a, uint32_t b, uint32_t z)
+{
+	uint32_t d = push_temp(c), at = emit(c, op, 3);
+
+	c->code[at + 1].s.a = d;
+	c->code[at + 1].s.b = a;
+	c->code[at + 2].s.a = b;
+	c->code[at + 2].s.b = z;
+	set_last_dst(c, d);
+}
+
+/*
+ * Pairs worth one dispatch instead of two, where the first result feeds
+ * only the second: shift-and-add (array indexing), shift-and-mask
+ * (bit fields), multiply-add (rounded twice, as wasm requires). Both
+ * operands are already popped and their slots known.
+ */
+static bool fuse_binop(struct comp *c, unsigned op, const struct ventry *x, const struct ventry *y,
+                       uint32_t xs, uint32_t ys, uint64_t k)
+{
+	ba_wasm__cell ops[2];
+
+	switch (op) {
+	case BA_WASM__OP_i64_add_k:
+		if (k > UINT32_MAX || !take_last(c, x, BA_WASM__OP_i32_shl_k, ops))
+			return false;
+		emit_fused(c, BA_WASM__OP_i32_shl_add_k, ops[0].s.b, (uint32_t)ops[1].u64,
+		           (uint32_t)k);
+		return true;
+	case BA_WASM__OP_i64_and_k:
+		if (k > UINT32_MAX || !take_last(c, x, BA_WASM__OP_i32_shr_u_k, ops))
+			return false;
+		emit_fused(c, BA_WASM__OP_i32_shr_and_k, ops[0].s.b, (uint32_t)ops[1].u64,
+		           (uint32_t)k);
+		return true;
+	case BA_WASM__OP_f32_add:
+	case BA_WASM__OP_f64_add: {
+		unsigned mul = op == BA_WASM__OP_f32_add ? BA_WASM__OP_f32_mul : BA_WASM__OP_f64_mul;
+		enum ba_wasm__op fused = op == BA_WASM__OP_f32_add ? BA_WASM__OP_f32_mul_add
+		                                                   : BA_WASM__OP_f64_mul_add;
+
+		/* z + x * y: the addition commutes exactly in IEEE arithmetic. */
+		if (take_last(c, y, mul, ops))
+			emit_fused(c, fused, ops[0].s.b, ops[1].s.a, xs);
+		else if (take_last(c, x, mul, ops))
+			emit_fused(c, fused, ops[0].s.b, ops[1].s.a, ys);
+		else
+			return false;
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
 static void binop(struct comp *c, const struct numop *info)
 {
 	struct ventry y = pop(c), x = pop(c);
@@ -710,6 +782,8 @@ static void binop(struct comp *c, const struct numop *info)
 	xs = in_slot(c, &x);
 	if (!use_k)
 		ys = in_slot(c, &y);
+	if (fuse_binop(c, op, &x, &y, xs, ys, k))
+		return;
 	d = push_temp(c);
 	at = emit(c, (enum ba_wasm__op)op, 3);
 	c->code[at + 1].s.a = d;
@@ -781,6 +855,24 @@ static void emit_return(struct comp *c)
 	if (nr > c->vs_n)
 		die(c, BA_WASM_ERR_INVALID);
 	base = c->vs_n - nr;
+	if (nr == 1) {
+		const struct ventry *e = &c->vs[base];
+		uint32_t at;
+
+		/* The common single result: computed straight into fp[0], or
+		 * moved there by the return itself. */
+		if (e->kind == V_TEMP && c->last_valid && c->last_dst == e->slot) {
+			c->code[c->last_pos + 1].s.a = 0;
+		} else if (e->kind != V_CONST && e->slot != 0) {
+			at = emit(c, BA_WASM__OP_ret1, 2);
+			c->code[at + 1].s.a = e->slot;
+			return;
+		} else {
+			emit_move(c, 0, e);
+		}
+		emit(c, BA_WASM__OP_ret, 1);
+		return;
+	}
 	for (uint32_t i = 0; i < nr; i++)
 		if (c->vs[base + i].kind == V_LOCAL && c->vs[base + i].slot < i)
 			materialize(c, base + i);
@@ -1107,38 +1199,58 @@ static void set_local(struct comp *c, uint32_t x, struct ventry v, bool tee)
 	}
 }
 
+enum { ADDR_PLAIN, ADDR_K, ADDR_REG };
+
 /*
- * When the address was computed by the instruction just emitted as x + k,
- * takes that instruction back: the access computes (u32)(x + k) itself,
- * which keeps the wrap-around of the wasm i32.add exact.
+ * When the address was computed by the instruction just emitted as x + k
+ * or x + z, takes that instruction back: the access computes (u32)(x + k)
+ * itself, which keeps the wrap-around of the wasm i32.add exact.
  */
-static bool fuse_address(struct comp *c, const struct ventry *a, uint32_t *xs, uint32_t *k)
+static int fuse_address(struct comp *c, const struct ventry *a, uint32_t *xs, uint32_t *k)
 {
-	if (a->kind != V_TEMP || !c->last_valid || c->last_dst != a->slot ||
-	    c->last_op != BA_WASM__OP_i64_add_k)
-		return false;
-	*xs = c->code[c->last_pos + 1].s.b;
-	*k = (uint32_t)c->code[c->last_pos + 2].u64;
-	rewind_last(c);
-	return true;
+	ba_wasm__cell ops[2];
+
+	if (take_last(c, a, BA_WASM__OP_i64_add_k, ops)) {
+		*xs = ops[0].s.b;
+		*k = (uint32_t)ops[1].u64;
+		return ADDR_K;
+	}
+	if (take_last(c, a, BA_WASM__OP_i64_add, ops)) {
+		*xs = ops[0].s.b;
+		*k = ops[1].s.a;
+		return ADDR_REG;
+	}
+	return ADDR_PLAIN;
 }
 
-#define ADDR_FORM(op, base) ((enum ba_wasm__op)((op) + (BA_WASM__OP_##base##_a - BA_WASM__OP_##base)))
+static enum ba_wasm__op addr_form(unsigned op, int form)
+{
+	bool store = op >= BA_WASM__OP_store8 && op <= BA_WASM__OP_store64;
+	unsigned first = store ? BA_WASM__OP_store8 : BA_WASM__OP_load8_s;
+
+	if (form == ADDR_K)
+		return (enum ba_wasm__op)(op - first +
+		                          (store ? BA_WASM__OP_store8_a : BA_WASM__OP_load8_s_a));
+	if (form == ADDR_REG)
+		return (enum ba_wasm__op)(op - first +
+		                          (store ? BA_WASM__OP_store8_r : BA_WASM__OP_load8_s_r));
+	return (enum ba_wasm__op)op;
+}
 
 static void compile_load(struct comp *c, enum ba_wasm__op op)
 {
 	uint32_t off, xs, d, at, k = 0;
 	struct ventry a;
-	bool fused;
+	int form;
 
 	rd_u32(c); /* alignment hint */
 	off = rd_u32(c);
 	a = pop(c);
-	fused = fuse_address(c, &a, &xs, &k);
-	if (!fused)
+	form = fuse_address(c, &a, &xs, &k);
+	if (form == ADDR_PLAIN)
 		xs = in_slot(c, &a);
 	d = push_temp(c);
-	at = emit(c, fused ? ADDR_FORM(op, load8_s) : op, 3);
+	at = emit(c, addr_form(op, form), 3);
 	c->code[at + 1].s.a = d;
 	c->code[at + 1].s.b = xs;
 	c->code[at + 2].s.a = off;
@@ -1150,18 +1262,19 @@ static void compile_store(struct comp *c, enum ba_wasm__op op)
 {
 	uint32_t off, xs, ys, at, k = 0;
 	struct ventry v, a;
-	bool fused;
+	int form;
 
 	rd_u32(c);
 	off = rd_u32(c);
 	v = pop(c);
 	a = pop(c);
-	/* The value must not have been computed after the address. */
-	fused = v.kind != V_TEMP && fuse_address(c, &a, &xs, &k);
-	if (!fused)
-		xs = in_slot(c, &a);
+	/* The value first: if it needs an instruction, the address is no
+	 * longer the last one and stays as it is. */
 	ys = in_slot(c, &v);
-	at = emit(c, fused ? ADDR_FORM(op, store8) : op, 3);
+	form = fuse_address(c, &a, &xs, &k);
+	if (form == ADDR_PLAIN)
+		xs = in_slot(c, &a);
+	at = emit(c, addr_form(op, form), 3);
 	c->code[at + 1].s.a = xs;
 	c->code[at + 1].s.b = ys;
 	c->code[at + 2].s.a = off;

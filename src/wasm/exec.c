@@ -30,6 +30,11 @@
 
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/* Wasm rounds every operation: never contract a * b + c into an FMA. */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+
 /*
  * With a deadline, fuel is handed to the running code in chunks of this
  * many units and the clock is read between chunks: about every 10-50 us,
@@ -576,6 +581,32 @@ static inline uint64_t sat_i64_u(double d)
 		NEXT(3);                                                               \
 	}
 
+#define LOAD_R(name, N, T, conv)                                                     \
+	op_##name##_r:                                                               \
+	{                                                                            \
+		uint64_t ea =                                                        \
+			(uint64_t)(uint32_t)((uint32_t)X1 + (uint32_t)fp[ip[2].s.b]) + ip[2].s.a; \
+		T v;                                                                 \
+		if (unlikely(ea + (N) > msize))                                      \
+			TRAP(MEMORY_OOB);                                            \
+		memcpy(&v, mbase + ea, (N));                                         \
+		D1 = (ba_wasm__slot)(conv);                                          \
+		NEXT(3);                                                             \
+	}
+
+#define STORE_R(name, N, T)                                                            \
+	op_##name##_r:                                                                 \
+	{                                                                              \
+		uint64_t ea = (uint64_t)(uint32_t)((uint32_t)fp[ip[1].s.a] +           \
+		                                   (uint32_t)fp[ip[2].s.b]) +          \
+		              ip[2].s.a;                                               \
+		T v = (T)X1;                                                           \
+		if (unlikely(ea + (N) > msize))                                        \
+			TRAP(MEMORY_OOB);                                              \
+		memcpy(mbase + ea, &v, (N));                                           \
+		NEXT(3);                                                               \
+	}
+
 #define STORE(name, N, T)                                                   \
 	op_##name:                                                          \
 	{                                                                   \
@@ -724,6 +755,9 @@ op_br_table:
 
 	BA_WASM__CMP_NAMES(BRC_HANDLERS)
 
+op_ret1:
+	fp[0] = fp[ip[1].s.a];
+	/* fall through */
 op_ret:
 	fsp--;
 	ip = fsp->ip;
@@ -967,6 +1001,17 @@ op_elem_drop:
 	STORE_A(store16, 2, uint16_t)
 	STORE_A(store32, 4, uint32_t)
 	STORE_A(store64, 8, uint64_t)
+	LOAD_R(load8_s, 1, int8_t, (int64_t)v)
+	LOAD_R(load8_u, 1, uint8_t, v)
+	LOAD_R(load16_s, 2, int16_t, (int64_t)v)
+	LOAD_R(load16_u, 2, uint16_t, v)
+	LOAD_R(load32_s, 4, int32_t, (int64_t)v)
+	LOAD_R(load32_u, 4, uint32_t, v)
+	LOAD_R(load64, 8, uint64_t, v)
+	STORE_R(store8, 1, uint8_t)
+	STORE_R(store16, 2, uint16_t)
+	STORE_R(store32, 4, uint32_t)
+	STORE_R(store64, 8, uint64_t)
 
 op_memory_size:
 	D1 = msize / BA_WASM_PAGE_SIZE;
@@ -1037,6 +1082,14 @@ op_data_drop:
 	BINOP32(i32_shr_u, a >> (b & 31))
 	BINOP32(i32_rotl, rotl32(a, b))
 	BINOP32(i32_rotr, rotr32(a, b))
+
+op_i32_shl_add_k:
+	D1 = ((uint32_t)X1 << (ip[2].s.a & 31)) + ip[2].s.b;
+	NEXT(3);
+
+op_i32_shr_and_k:
+	D1 = ((uint32_t)X1 >> (ip[2].s.a & 31)) & ip[2].s.b;
+	NEXT(3);
 
 op_i32_div_s:
 {
@@ -1174,6 +1227,16 @@ op_i64_rem_u:
 	F32BIN(f32_min, fmin32(a, b))
 	F32BIN(f32_max, fmax32(a, b))
 
+op_f32_mul_add:
+{
+	/* Two statements: the product is rounded before the sum, never
+	 * contracted into a fused multiply-add. */
+	float p = f32_of(X1) * f32_of(Y2);
+
+	D1 = f32_slot(p + f32_of(fp[ip[2].s.b]));
+	NEXT(3);
+}
+
 op_f32_copysign:
 	D1 = ((uint32_t)X1 & 0x7fffffffu) | ((uint32_t)Y2 & 0x80000000u);
 	NEXT(3);
@@ -1197,6 +1260,14 @@ op_f32_copysign:
 	F64BIN(f64_div, a / b)
 	F64BIN(f64_min, fmin64(a, b))
 	F64BIN(f64_max, fmax64(a, b))
+
+op_f64_mul_add:
+{
+	double p = f64_of(X1) * f64_of(Y2);
+
+	D1 = f64_slot(p + f64_of(fp[ip[2].s.b]));
+	NEXT(3);
+}
 
 op_f64_copysign:
 	D1 = (X1 & 0x7fffffffffffffffu) | (Y2 & 0x8000000000000000u);
