@@ -33,6 +33,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <spawn.h>
@@ -42,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -1610,6 +1612,7 @@ static bool run_wast2json(const char *wast, const char *json)
 	char prog[] = "wast2json", out_flag[] = "-o";
 	char *wast_arg = strdup(wast), *json_arg = strdup(json);
 	char *argv[] = {prog, wast_arg, out_flag, json_arg, NULL};
+	posix_spawn_file_actions_t actions;
 	bool ok = false;
 	int rc, status;
 	pid_t pid;
@@ -1618,8 +1621,15 @@ static bool run_wast2json(const char *wast, const char *json)
 		printf("spectest: out of memory\n");
 		goto out;
 	}
-	fflush(NULL);
-	rc = posix_spawnp(&pid, prog, NULL, NULL, argv, environ);
+	/* Its complaints go where ours go, so that they stay in order. */
+	rc = posix_spawn_file_actions_init(&actions);
+	if (rc == 0) {
+		rc = posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+		fflush(NULL);
+		if (rc == 0)
+			rc = posix_spawnp(&pid, prog, &actions, NULL, argv, environ);
+		posix_spawn_file_actions_destroy(&actions);
+	}
 	if (rc != 0) {
 		if (rc == ENOENT)
 			printf("spectest: wast2json not found: install wabt (apt-get install wabt)\n");
@@ -1651,35 +1661,27 @@ static bool mtime_before(const struct stat *a, const struct stat *b)
 	       (a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec < b->st_mtim.tv_nsec);
 }
 
-/*
- * Makes sure CACHE/BASE/BASE.json is a conversion of SUITE/BASE.wast no
- * older than it, and returns its folder and path. wast2json writes into a
- * fresh temporary folder that is then renamed into place, so that runs in
- * parallel never see a half-written conversion.
- */
-static bool ensure_json(const struct suite *s, const char *name, char *dir, size_t dir_size,
-                        char *json, size_t json_size)
+/* Whether json exists and is no older than the .wast it was made from. */
+static bool json_fresh(const char *json, const struct stat *wast_st)
 {
-	int base_len = (int)(strlen(name) - strlen(".wast"));
-	char wast[PATH_SIZE], tmp[PATH_SIZE], tmp_json[PATH_SIZE];
-	struct stat wast_st, json_st;
+	struct stat st;
+
+	return stat(json, &st) == 0 && !mtime_before(&st, wast_st);
+}
+
+/*
+ * Converts into a fresh temporary folder that then replaces the stale one,
+ * so that a crash never leaves a half-written conversion behind. The caller
+ * holds the file's lock.
+ */
+static bool convert(const struct suite *s, const char *wast, const char *dir, const char *name,
+                    int base_len)
+{
+	char tmp[PATH_SIZE], tmp_json[PATH_SIZE];
 	bool ok;
 
-	if (!path_fmt(wast, sizeof(wast), "%s/%s", s->dir, name) ||
-	    !path_fmt(dir, dir_size, "%s/%.*s", s->cache, base_len, name) ||
-	    !path_fmt(json, json_size, "%s/%.*s.json", dir, base_len, name) ||
-	    !path_fmt(tmp, sizeof(tmp), "%s/.%.*s.XXXXXX", s->cache, base_len, name))
+	if (!path_fmt(tmp, sizeof(tmp), "%s/.%.*s.XXXXXX", s->cache, base_len, name))
 		return false;
-	if (stat(wast, &wast_st) != 0) {
-		printf("spectest: %s: %s\n", wast, strerror(errno));
-		return false;
-	}
-	if (stat(json, &json_st) == 0 && !mtime_before(&json_st, &wast_st))
-		return true;
-	if (!mkdir_p(s->cache)) {
-		printf("spectest: cannot create %s: %s\n", s->cache, strerror(errno));
-		return false;
-	}
 	if (!mkdtemp(tmp)) {
 		printf("spectest: cannot create %s: %s\n", tmp, strerror(errno));
 		return false;
@@ -1690,13 +1692,54 @@ static bool ensure_json(const struct suite *s, const char *name, char *dir, size
 	     run_wast2json(wast, tmp_json) && remove_cache_dir(dir);
 	if (ok && rename(tmp, dir) == 0)
 		return true;
-	if (ok && errno != EEXIST && errno != ENOTEMPTY) {
+	if (ok)
 		printf("spectest: cannot rename %s to %s: %s\n", tmp, dir, strerror(errno));
-		ok = false;
-	}
-	/* Failed, or another run converted the same file at the same moment
-	 * and won the rename: theirs is as good as ours. */
 	remove_cache_dir(tmp);
+	return false;
+}
+
+/*
+ * Makes sure CACHE/BASE/BASE.json is a conversion of SUITE/BASE.wast no
+ * older than it, and returns its folder and path. The runner starts many
+ * of us at once, and two test runs may share a cache, so a conversion
+ * happens under a lock on CACHE/.BASE.lock: whoever gets it second finds
+ * the work done, and nobody removes a folder another run is reading (a
+ * fresh folder is never removed; a stale one only when the .wast changed
+ * during a run).
+ */
+static bool ensure_json(const struct suite *s, const char *name, char *dir, size_t dir_size,
+                        char *json, size_t json_size)
+{
+	int base_len = (int)(strlen(name) - strlen(".wast"));
+	char wast[PATH_SIZE], lock[PATH_SIZE];
+	struct stat wast_st;
+	bool ok;
+	int fd;
+
+	if (!path_fmt(wast, sizeof(wast), "%s/%s", s->dir, name) ||
+	    !path_fmt(dir, dir_size, "%s/%.*s", s->cache, base_len, name) ||
+	    !path_fmt(json, json_size, "%s/%.*s.json", dir, base_len, name) ||
+	    !path_fmt(lock, sizeof(lock), "%s/.%.*s.lock", s->cache, base_len, name))
+		return false;
+	if (stat(wast, &wast_st) != 0) {
+		printf("spectest: %s: %s\n", wast, strerror(errno));
+		return false;
+	}
+	if (json_fresh(json, &wast_st))
+		return true;
+	if (!mkdir_p(s->cache)) {
+		printf("spectest: cannot create %s: %s\n", s->cache, strerror(errno));
+		return false;
+	}
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		printf("spectest: cannot lock %s: %s\n", lock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	ok = json_fresh(json, &wast_st) || convert(s, wast, dir, name, base_len);
+	close(fd); /* and with it the lock */
 	return ok;
 }
 
