@@ -166,10 +166,11 @@ ba_wasm_err ba_wasm_module_load(const uint8_t *bytes, size_t len,
 		diag->offset = SIZE_MAX;
 		diag->func_index = UINT32_MAX;
 	}
+	if (out)
+		*out = NULL;
 	if (!out || (!bytes && len))
 		return ba_wasm__fail(diag, BA_WASM_ERR_ARGS, SIZE_MAX,
 		                     "ba_wasm_module_load: NULL bytes or out");
-	*out = NULL;
 	if (options && options->max_module_bytes)
 		max_bytes = options->max_module_bytes;
 	/* Offsets inside a module are 32-bit. */
