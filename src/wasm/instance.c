@@ -496,13 +496,19 @@ ba_wasm_err ba_wasm_instantiate(ba_wasm_store *store, ba_wasm_module *module,
 
 bool ba_wasm_instance_export(ba_wasm_instance *instance, const char *name, ba_wasm_extern *out)
 {
+	if (!name)
+		return false;
+	return ba_wasm_instance_export_n(instance, name, strlen(name), out);
+}
+
+bool ba_wasm_instance_export_n(ba_wasm_instance *instance, const char *name, size_t len,
+                               ba_wasm_extern *out)
+{
 	const ba_wasm_module *module;
-	size_t len;
 
 	if (!instance || !name || !out)
 		return false;
 	module = instance->module;
-	len = strlen(name);
 	for (uint32_t i = 0; i < module->export_count; i++) {
 		const ba_wasm__export *e = &module->exports[i];
 

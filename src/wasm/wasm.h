@@ -359,6 +359,10 @@ BA_WASM_MUST_USE ba_wasm_err ba_wasm_instantiate(ba_wasm_store *store, ba_wasm_m
 
 /* Finds an export by name (NUL-terminated). Returns false if absent. */
 bool ba_wasm_instance_export(ba_wasm_instance *instance, const char *name, ba_wasm_extern *out);
+/* The same for a name of len bytes, which may hold NUL bytes (export names
+ * are any valid UTF-8, and U+0000 is valid). */
+bool ba_wasm_instance_export_n(ba_wasm_instance *instance, const char *name, size_t len,
+                               ba_wasm_extern *out);
 ba_wasm_module *ba_wasm_instance_module(ba_wasm_instance *instance); /* owned */
 /* The instance's memory 0 or NULL. */
 ba_wasm_memory *ba_wasm_instance_memory(ba_wasm_instance *instance);

@@ -685,26 +685,6 @@ static bool host_setup(struct spec_file *f)
 /* Modules and linking                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* ba_wasm_instance_export() takes a C string, so an export whose name holds
- * a NUL byte cannot be asked for; false then, as for a missing export. */
-static bool instance_export_n(ba_wasm_instance *instance, const char *name, size_t len,
-                              ba_wasm_extern *out)
-{
-	char *z;
-	bool found;
-
-	if (memchr(name, '\0', len))
-		return false;
-	z = malloc(len + 1);
-	if (!z)
-		return false;
-	memcpy(z, name, len);
-	z[len] = '\0';
-	found = ba_wasm_instance_export(instance, z, out);
-	free(z);
-	return found;
-}
-
 /*
  * Finding an import by name is the embedder's half of linking: registered
  * names first (the latest registration of a name wins, and hides the rest),
@@ -715,7 +695,7 @@ static bool resolve_import(struct spec_file *f, const ba_wasm_import_desc *d, ba
 	const struct binding *b = bindings_find(&f->registered, d->module_name, d->module_name_len);
 
 	if (b)
-		return b->instance && instance_export_n(b->instance, d->name, d->name_len, out);
+		return b->instance && ba_wasm_instance_export_n(b->instance, d->name, d->name_len, out);
 	if (!name_eq("spectest", d->module_name, d->module_name_len))
 		return false;
 	for (size_t i = 0; i < f->host_count; i++) {
@@ -1081,12 +1061,7 @@ static enum status run_action(struct spec_file *f, const json_t *action, struct 
 	instance = action_instance(f, action, &skipped, why);
 	if (!instance)
 		return skipped ? STATUS_SKIP : STATUS_ERROR;
-	if (memchr(field, '\0', field_len)) {
-		text_add(why, "the export name holds a NUL byte, and "
-		              "ba_wasm_instance_export() takes a C string");
-		return STATUS_SKIP;
-	}
-	if (!ba_wasm_instance_export(instance, field, &ext)) {
+	if (!ba_wasm_instance_export_n(instance, field, field_len, &ext)) {
 		text_add(why, "no such export");
 		return STATUS_ERROR;
 	}
