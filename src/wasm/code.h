@@ -155,6 +155,14 @@ enum ba_wasm__cmp {
 	X(load8_s_r) X(load8_u_r) X(load16_s_r) X(load16_u_r) X(load32_s_r) \
 	X(load32_u_r) X(load64_r)          /* [h][d|x][off|z]       */ \
 	X(store8_r) X(store16_r) X(store32_r) X(store64_r) /* [h][x|y][off|z] */ \
+	/* common widths only: the add also stored in local t (tee'd pointer \
+	 * bumps), or the address ((x << s) + k) (array indexing) */ \
+	X(load8_u_ta) X(load32_u_ta) X(load64_ta)  /* [h][d|x][off|k][t|-] */ \
+	X(store8_ta) X(store32_ta) X(store64_ta)   /* [h][x|y][off|k][t|-] */ \
+	X(load8_u_tr) X(load32_u_tr) X(load64_tr)  /* [h][d|x][off|z][t|-] */ \
+	X(store8_tr) X(store32_tr) X(store64_tr)   /* [h][x|y][off|z][t|-] */ \
+	X(load8_u_s) X(load32_u_s) X(load64_s)     /* [h][d|x][off|k][s|-] */ \
+	X(store8_s) X(store32_s) X(store64_s)      /* [h][x|y][off|k][s|-] */ \
 	X(memory_size)   /* [h][d|-]                                        */ \
 	X(memory_grow)   /* [h][d|x]                                        */ \
 	X(memory_copy)   /* [h][x|y][c|-]  dst, src, len                    */ \

@@ -116,6 +116,7 @@ struct comp {
 	 * for fusing a comparison into the branch that consumes it. */
 	bool last_valid;
 	bool last_open;          /* no label bound since it was emitted    */
+	bool last_tee;           /* its result went to local last_dst      */
 	uint16_t last_op;
 	size_t last_pos, last_map_n, last_fix_n;
 	uint32_t last_dst;
@@ -308,6 +309,7 @@ static uint32_t emit(struct comp *c, enum ba_wasm__op op, uint32_t ncells)
 	c->last_valid = false;
 	c->last_is_cmp = false;
 	c->last_open = true;
+	c->last_tee = false;
 	c->last_op = (uint16_t)op;
 	c->map[c->map_n].cell = at;
 	c->map[c->map_n].offset = (uint32_t)c->instr_off;
@@ -327,6 +329,7 @@ static void rewind_last(struct comp *c)
 	c->last_valid = false;
 	c->last_is_cmp = false;
 	c->last_open = false;
+	c->last_tee = false;
 }
 
 /*
@@ -377,6 +380,7 @@ static void bind_pos(struct comp *c, uint32_t l)
 	c->last_valid = false;
 	c->last_is_cmp = false;
 	c->last_open = false;
+	c->last_tee = false;
 }
 
 /* Binds a label here; its run starts at the current instruction count. */
@@ -1180,6 +1184,8 @@ static void set_local(struct comp *c, uint32_t x, struct ventry v, bool tee)
 		c->code[c->last_pos + 1].s.a = x;
 		c->last_valid = false;
 		c->last_is_cmp = false;
+		c->last_tee = true;
+		c->last_dst = x;
 		if (tee)
 			push(c, V_LOCAL, x, 0);
 		return;
@@ -1199,16 +1205,35 @@ static void set_local(struct comp *c, uint32_t x, struct ventry v, bool tee)
 	}
 }
 
-enum { ADDR_PLAIN, ADDR_K, ADDR_REG };
+enum { ADDR_PLAIN, ADDR_K, ADDR_REG, ADDR_TEE_K, ADDR_TEE_REG, ADDR_SHIFT };
 
 /*
  * When the address was computed by the instruction just emitted as x + k
  * or x + z, takes that instruction back: the access computes (u32)(x + k)
  * itself, which keeps the wrap-around of the wasm i32.add exact.
  */
-static int fuse_address(struct comp *c, const struct ventry *a, uint32_t *xs, uint32_t *k)
+static int fuse_address(struct comp *c, const struct ventry *a, uint32_t *xs, uint32_t *k,
+                        uint32_t *t, bool wide)
 {
 	ba_wasm__cell ops[2];
+
+	/* Forms that exist only for the common widths. */
+	if (wide && a->kind == V_LOCAL && c->last_tee && c->last_dst == a->slot &&
+	    (c->last_op == BA_WASM__OP_i64_add_k || c->last_op == BA_WASM__OP_i64_add)) {
+		bool reg = c->last_op == BA_WASM__OP_i64_add;
+
+		*xs = c->code[c->last_pos + 1].s.b;
+		*k = reg ? c->code[c->last_pos + 2].s.a : (uint32_t)c->code[c->last_pos + 2].u64;
+		*t = a->slot;
+		rewind_last(c);
+		return reg ? ADDR_TEE_REG : ADDR_TEE_K;
+	}
+	if (wide && take_last(c, a, BA_WASM__OP_i32_shl_add_k, ops)) {
+		*xs = ops[0].s.b;
+		*t = ops[1].s.a & 31;
+		*k = ops[1].s.b;
+		return ADDR_SHIFT;
+	}
 
 	if (take_last(c, a, BA_WASM__OP_i64_add_k, ops)) {
 		*xs = ops[0].s.b;
@@ -1223,10 +1248,30 @@ static int fuse_address(struct comp *c, const struct ventry *a, uint32_t *xs, ui
 	return ADDR_PLAIN;
 }
 
+/* The widths that have the tee and shift address forms: their index in
+ * each group of three, or -1. */
+static int wide_index(unsigned op)
+{
+	switch (op) {
+	case BA_WASM__OP_load8_u: case BA_WASM__OP_store8: return 0;
+	case BA_WASM__OP_load32_u: case BA_WASM__OP_store32: return 1;
+	case BA_WASM__OP_load64: case BA_WASM__OP_store64: return 2;
+	default: return -1;
+	}
+}
+
 static enum ba_wasm__op addr_form(unsigned op, int form)
 {
 	bool store = op >= BA_WASM__OP_store8 && op <= BA_WASM__OP_store64;
 	unsigned first = store ? BA_WASM__OP_store8 : BA_WASM__OP_load8_s;
+	int w = wide_index(op);
+
+	if (form == ADDR_TEE_K)
+		return (enum ba_wasm__op)((store ? BA_WASM__OP_store8_ta : BA_WASM__OP_load8_u_ta) + w);
+	if (form == ADDR_TEE_REG)
+		return (enum ba_wasm__op)((store ? BA_WASM__OP_store8_tr : BA_WASM__OP_load8_u_tr) + w);
+	if (form == ADDR_SHIFT)
+		return (enum ba_wasm__op)((store ? BA_WASM__OP_store8_s : BA_WASM__OP_load8_u_s) + w);
 
 	if (form == ADDR_K)
 		return (enum ba_wasm__op)(op - first +
@@ -1239,28 +1284,30 @@ static enum ba_wasm__op addr_form(unsigned op, int form)
 
 static void compile_load(struct comp *c, enum ba_wasm__op op)
 {
-	uint32_t off, xs, d, at, k = 0;
+	uint32_t off, xs, d, at, k = 0, t = 0;
 	struct ventry a;
 	int form;
 
 	rd_u32(c); /* alignment hint */
 	off = rd_u32(c);
 	a = pop(c);
-	form = fuse_address(c, &a, &xs, &k);
+	form = fuse_address(c, &a, &xs, &k, &t, wide_index(op) >= 0);
 	if (form == ADDR_PLAIN)
 		xs = in_slot(c, &a);
 	d = push_temp(c);
-	at = emit(c, addr_form(op, form), 3);
+	at = emit(c, addr_form(op, form), form >= ADDR_TEE_K ? 4 : 3);
 	c->code[at + 1].s.a = d;
 	c->code[at + 1].s.b = xs;
 	c->code[at + 2].s.a = off;
 	c->code[at + 2].s.b = k;
+	if (form >= ADDR_TEE_K)
+		c->code[at + 3].s.a = t;
 	set_last_dst(c, d);
 }
 
 static void compile_store(struct comp *c, enum ba_wasm__op op)
 {
-	uint32_t off, xs, ys, at, k = 0;
+	uint32_t off, xs, ys, at, k = 0, t = 0;
 	struct ventry v, a;
 	int form;
 
@@ -1271,14 +1318,16 @@ static void compile_store(struct comp *c, enum ba_wasm__op op)
 	/* The value first: if it needs an instruction, the address is no
 	 * longer the last one and stays as it is. */
 	ys = in_slot(c, &v);
-	form = fuse_address(c, &a, &xs, &k);
+	form = fuse_address(c, &a, &xs, &k, &t, wide_index(op) >= 0);
 	if (form == ADDR_PLAIN)
 		xs = in_slot(c, &a);
-	at = emit(c, addr_form(op, form), 3);
+	at = emit(c, addr_form(op, form), form >= ADDR_TEE_K ? 4 : 3);
 	c->code[at + 1].s.a = xs;
 	c->code[at + 1].s.b = ys;
 	c->code[at + 2].s.a = off;
 	c->code[at + 2].s.b = k;
+	if (form >= ADDR_TEE_K)
+		c->code[at + 3].s.a = t;
 }
 
 /* Emits op with n popped operands (in push order) in the layout

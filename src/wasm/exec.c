@@ -607,6 +607,70 @@ static inline uint64_t sat_i64_u(double d)
 		NEXT(3);                                                               \
 	}
 
+/*
+ * Address forms with a side effect or a scale, for the common widths.
+ * The sum is stored to local t before a stored value is read, as in the
+ * wasm order (the value may be that very local).
+ */
+#define ADDR_TA ((uint32_t)X1 + ip[2].s.b)
+#define ADDR_TR ((uint32_t)X1 + (uint32_t)fp[ip[2].s.b])
+#define ADDR_TA_ST ((uint32_t)fp[ip[1].s.a] + ip[2].s.b)
+#define ADDR_TR_ST ((uint32_t)fp[ip[1].s.a] + (uint32_t)fp[ip[2].s.b])
+
+#define LOAD_T(name, N, T, sfx, sum)                                  \
+	op_##name##_##sfx:                                            \
+	{                                                             \
+		uint32_t a = (sum);                                   \
+		uint64_t ea = (uint64_t)a + ip[2].s.a;                \
+		T v;                                                  \
+		fp[ip[3].s.a] = a;                                    \
+		if (unlikely(ea + (N) > msize))                       \
+			TRAP(MEMORY_OOB);                             \
+		memcpy(&v, mbase + ea, (N));                          \
+		D1 = (ba_wasm__slot)v;                                \
+		NEXT(4);                                              \
+	}
+
+#define STORE_T(name, N, T, sfx, sum)                                 \
+	op_##name##_##sfx:                                            \
+	{                                                             \
+		uint32_t a = (sum);                                   \
+		uint64_t ea = (uint64_t)a + ip[2].s.a;                \
+		T v;                                                  \
+		fp[ip[3].s.a] = a;                                    \
+		v = (T)X1;                                            \
+		if (unlikely(ea + (N) > msize))                       \
+			TRAP(MEMORY_OOB);                             \
+		memcpy(mbase + ea, &v, (N));                          \
+		NEXT(4);                                              \
+	}
+
+#define LOAD_S(name, N, T)                                                            \
+	op_##name##_s:                                                                \
+	{                                                                             \
+		uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)X1 << ip[3].s.a) + ip[2].s.b) + \
+		              ip[2].s.a;                                              \
+		T v;                                                                  \
+		if (unlikely(ea + (N) > msize))                                       \
+			TRAP(MEMORY_OOB);                                             \
+		memcpy(&v, mbase + ea, (N));                                          \
+		D1 = (ba_wasm__slot)v;                                                \
+		NEXT(4);                                                              \
+	}
+
+#define STORE_S(name, N, T)                                                         \
+	op_##name##_s:                                                              \
+	{                                                                           \
+		uint64_t ea = (uint64_t)(uint32_t)(((uint32_t)fp[ip[1].s.a] << ip[3].s.a) + \
+		                                   ip[2].s.b) +                     \
+		              ip[2].s.a;                                            \
+		T v = (T)X1;                                                        \
+		if (unlikely(ea + (N) > msize))                                     \
+			TRAP(MEMORY_OOB);                                           \
+		memcpy(mbase + ea, &v, (N));                                        \
+		NEXT(4);                                                            \
+	}
+
 #define STORE(name, N, T)                                                   \
 	op_##name:                                                          \
 	{                                                                   \
@@ -1012,6 +1076,24 @@ op_elem_drop:
 	STORE_R(store16, 2, uint16_t)
 	STORE_R(store32, 4, uint32_t)
 	STORE_R(store64, 8, uint64_t)
+	LOAD_T(load8_u, 1, uint8_t, ta, ADDR_TA)
+	LOAD_T(load32_u, 4, uint32_t, ta, ADDR_TA)
+	LOAD_T(load64, 8, uint64_t, ta, ADDR_TA)
+	STORE_T(store8, 1, uint8_t, ta, ADDR_TA_ST)
+	STORE_T(store32, 4, uint32_t, ta, ADDR_TA_ST)
+	STORE_T(store64, 8, uint64_t, ta, ADDR_TA_ST)
+	LOAD_T(load8_u, 1, uint8_t, tr, ADDR_TR)
+	LOAD_T(load32_u, 4, uint32_t, tr, ADDR_TR)
+	LOAD_T(load64, 8, uint64_t, tr, ADDR_TR)
+	STORE_T(store8, 1, uint8_t, tr, ADDR_TR_ST)
+	STORE_T(store32, 4, uint32_t, tr, ADDR_TR_ST)
+	STORE_T(store64, 8, uint64_t, tr, ADDR_TR_ST)
+	LOAD_S(load8_u, 1, uint8_t)
+	LOAD_S(load32_u, 4, uint32_t)
+	LOAD_S(load64, 8, uint64_t)
+	STORE_S(store8, 1, uint8_t)
+	STORE_S(store32, 4, uint32_t)
+	STORE_S(store64, 8, uint64_t)
 
 op_memory_size:
 	D1 = msize / BA_WASM_PAGE_SIZE;
