@@ -228,7 +228,8 @@ cell() {
 
 echo
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
-rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# -dirty: the engine sources had uncommitted edits when this ran.
+rev=$(git describe --always --dirty 2>/dev/null || echo unknown)
 echo "boxagent $rev, $(uname -m), ${cpu:-unknown CPU}, $(nproc 2>/dev/null || echo '?') cores, load average at start $load0"
 echo "seconds for bench_run(n) (n in bench/kernels.txt), fastest of $repeats; (x) = times native"
 echo
