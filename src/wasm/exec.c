@@ -47,6 +47,10 @@
  * that nesting independently of max_call_depth. */
 #define MAX_NESTING 200
 
+/* The frame stack is allocated whole (32 bytes a frame) on first use, so a
+ * max_call_depth above this acts as this. */
+#define MAX_FRAMES 1000000u
+
 typedef struct frame {
 	const ba_wasm__cell *ip;  /* where to continue in the caller */
 	ba_wasm__slot *fp;
@@ -112,10 +116,12 @@ static bool ensure_vm(ba_wasm_store *store)
 	if (store->frame_stack && store->value_stack)
 		return true;
 	cap = store->limits.max_call_depth ? store->limits.max_call_depth : 1;
+	if (cap > MAX_FRAMES)
+		cap = MAX_FRAMES;
 	slots = store->limits.max_stack_bytes / sizeof(ba_wasm__slot);
 	if (slots < 16)
 		slots = 16;
-	v = calloc(1, sizeof(*v) + cap * sizeof(frame));
+	v = malloc(sizeof(*v) + cap * sizeof(frame));
 	if (!v)
 		return false;
 	/* Untouched pages of these are never committed, so reserving the
@@ -127,6 +133,7 @@ static bool ensure_vm(ba_wasm_store *store)
 		return false;
 	}
 	store->value_stack_slots = slots;
+	memset(v, 0, sizeof(*v));
 	v->frame_cap = (uint32_t)cap;
 	v->sp = store->value_stack;
 	free(store->frame_stack);
