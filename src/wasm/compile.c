@@ -733,6 +733,24 @@ static bool fuse_binop(struct comp *c, unsigned op, const struct ventry *x, cons
 		emit_fused(c, BA_WASM__OP_i32_shr_and_k, ops[0].s.b, (uint32_t)ops[1].u64,
 		           (uint32_t)k);
 		return true;
+	case BA_WASM__OP_i64_add:
+		if (take_last(c, y, BA_WASM__OP_i64_add, ops))
+			emit_fused(c, BA_WASM__OP_i64_add3, ops[0].s.b, ops[1].s.a, xs);
+		else if (take_last(c, x, BA_WASM__OP_i64_add, ops))
+			emit_fused(c, BA_WASM__OP_i64_add3, ops[0].s.b, ops[1].s.a, ys);
+		else
+			return false;
+		return true;
+	case BA_WASM__OP_i64_xor:
+		/* Only a 32-bit rotate can feed it as a TEMP, so this is an
+		 * i32.xor and 32 bits of result suffice. */
+		if (take_last(c, y, BA_WASM__OP_i32_rotl_k, ops))
+			emit_fused(c, BA_WASM__OP_i32_xor_rotl_k, xs, ops[0].s.b, (uint32_t)ops[1].u64);
+		else if (take_last(c, x, BA_WASM__OP_i32_rotl_k, ops))
+			emit_fused(c, BA_WASM__OP_i32_xor_rotl_k, ys, ops[0].s.b, (uint32_t)ops[1].u64);
+		else
+			return false;
+		return true;
 	case BA_WASM__OP_f32_add:
 	case BA_WASM__OP_f64_add: {
 		unsigned mul = op == BA_WASM__OP_f32_add ? BA_WASM__OP_f32_mul : BA_WASM__OP_f64_mul;
@@ -1623,9 +1641,21 @@ static bool compile_instr(struct comp *c)
 		cond = pop(c);
 		b = pop(c);
 		a = pop(c);
-		cs = in_slot(c, &cond);
 		as = in_slot(c, &a);
 		bs = in_slot(c, &b);
+		cs = in_slot(c, &cond);
+		{
+			ba_wasm__cell ops[2];
+
+			/* select(a, b, eqz c) is select(b, a, c). */
+			if (take_last(c, &cond, BA_WASM__OP_i32_eqz, ops)) {
+				uint32_t t = as;
+
+				as = bs;
+				bs = t;
+				cs = ops[0].s.b;
+			}
+		}
 		d = push_temp(c);
 		at = emit(c, BA_WASM__OP_select, 3);
 		c->code[at + 1].s.a = d;

@@ -1176,6 +1176,14 @@ op_i32_shl_add_k:
 	D1 = ((uint32_t)X1 << (ip[2].s.a & 31)) + ip[2].s.b;
 	NEXT(3);
 
+op_i32_xor_rotl_k:
+	D1 = (uint32_t)X1 ^ rotl32((uint32_t)Y2, ip[2].s.b);
+	NEXT(3);
+
+op_i64_add3:
+	D1 = X1 + Y2 + fp[ip[2].s.b];
+	NEXT(3);
+
 op_i32_shr_and_k:
 	D1 = ((uint32_t)X1 >> (ip[2].s.a & 31)) & ip[2].s.b;
 	NEXT(3);
