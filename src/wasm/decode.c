@@ -26,13 +26,23 @@
 #include "module.h"
 #include "reader.h"
 
-#define DEFAULT_MAX_FUNCTIONS 1000000u
-#define DEFAULT_MAX_LOCALS 50000u
+#define DEFAULT_MAX_FUNCTIONS  1000000u
+#define DEFAULT_MAX_LOCALS     50000u
 #define DEFAULT_MAX_BODY_BYTES (8u << 20)
 
 enum {
-	SEC_CUSTOM = 0, SEC_TYPE, SEC_IMPORT, SEC_FUNCTION, SEC_TABLE, SEC_MEMORY,
-	SEC_GLOBAL, SEC_EXPORT, SEC_START, SEC_ELEMENT, SEC_CODE, SEC_DATA,
+	SEC_CUSTOM = 0,
+	SEC_TYPE,
+	SEC_IMPORT,
+	SEC_FUNCTION,
+	SEC_TABLE,
+	SEC_MEMORY,
+	SEC_GLOBAL,
+	SEC_EXPORT,
+	SEC_START,
+	SEC_ELEMENT,
+	SEC_CODE,
+	SEC_DATA,
 	SEC_DATACOUNT
 };
 
@@ -51,12 +61,12 @@ struct dec {
 	uint32_t cap_types, cap_imports, cap_funcs, cap_tables, cap_memories;
 	uint32_t cap_globals, cap_exports, cap_elems, cap_datas;
 
-	uint32_t defined_funcs;   /* entries in the function section */
+	uint32_t defined_funcs; /* entries in the function section */
 	bool has_code;
 	bool has_data;
-	uint32_t datacount;       /* value of the DataCount section   */
+	uint32_t datacount; /* value of the DataCount section   */
 
-	ba_wasm_err err;          /* set by grow() when it fails      */
+	ba_wasm_err err; /* set by grow() when it fails      */
 
 	/* First validation error met while decoding (constant expressions);
 	 * reported only if nothing is malformed. */
@@ -120,12 +130,12 @@ static void *grow(struct dec *d, void *arr, uint32_t *cap, uint32_t count, size_
 	return p;
 }
 
-#define GROW(d, arr, capfield, count)                                              \
-	do {                                                                       \
+#define GROW(d, arr, capfield, count)                                                     \
+	do {                                                                              \
 		void *grown_ = grow((d), (arr), &(d)->capfield, (count), sizeof(*(arr))); \
-		if (!grown_)                                                       \
-			return (d)->err;                                           \
-		(arr) = grown_;                                                    \
+		if (!grown_)                                                              \
+			return (d)->err;                                                  \
+		(arr) = grown_;                                                           \
 	} while (0)
 
 /* ------------------------------------------------------------------------ */
@@ -153,15 +163,15 @@ static bool utf8_valid(const uint8_t *s, size_t n)
 		} else if (c >= 0xE0 && c <= 0xEF) {
 			len = 3;
 			if (c == 0xE0)
-				lo = 0xA0;        /* overlong */
+				lo = 0xA0; /* overlong */
 			else if (c == 0xED)
-				hi = 0x9F;        /* surrogates */
+				hi = 0x9F; /* surrogates */
 		} else if (c >= 0xF0 && c <= 0xF4) {
 			len = 4;
 			if (c == 0xF0)
-				lo = 0x90;        /* overlong */
+				lo = 0x90; /* overlong */
 			else if (c == 0xF4)
-				hi = 0x8F;        /* above U+10FFFF */
+				hi = 0x8F; /* above U+10FFFF */
 		} else {
 			return false;
 		}
@@ -918,45 +928,71 @@ static ba_wasm_err rd_custom_section(struct dec *d, size_t end)
 static int section_rank(uint8_t id)
 {
 	switch (id) {
-	case SEC_TYPE: return 1;
-	case SEC_IMPORT: return 2;
-	case SEC_FUNCTION: return 3;
-	case SEC_TABLE: return 4;
-	case SEC_MEMORY: return 5;
-	case SEC_GLOBAL: return 6;
-	case SEC_EXPORT: return 7;
-	case SEC_START: return 8;
-	case SEC_ELEMENT: return 9;
-	case SEC_DATACOUNT: return 10;
-	case SEC_CODE: return 11;
-	case SEC_DATA: return 12;
-	default: return 0;
+	case SEC_TYPE:
+		return 1;
+	case SEC_IMPORT:
+		return 2;
+	case SEC_FUNCTION:
+		return 3;
+	case SEC_TABLE:
+		return 4;
+	case SEC_MEMORY:
+		return 5;
+	case SEC_GLOBAL:
+		return 6;
+	case SEC_EXPORT:
+		return 7;
+	case SEC_START:
+		return 8;
+	case SEC_ELEMENT:
+		return 9;
+	case SEC_DATACOUNT:
+		return 10;
+	case SEC_CODE:
+		return 11;
+	case SEC_DATA:
+		return 12;
+	default:
+		return 0;
 	}
 }
 
 static ba_wasm_err rd_section(struct dec *d, uint8_t id)
 {
 	switch (id) {
-	case SEC_TYPE: return rd_type_section(d);
-	case SEC_IMPORT: return rd_import_section(d);
-	case SEC_FUNCTION: return rd_function_section(d);
-	case SEC_TABLE: return rd_table_section(d);
-	case SEC_MEMORY: return rd_memory_section(d);
-	case SEC_GLOBAL: return rd_global_section(d);
-	case SEC_EXPORT: return rd_export_section(d);
-	case SEC_START: return rd_start_section(d);
-	case SEC_ELEMENT: return rd_element_section(d);
-	case SEC_CODE: return rd_code_section(d);
-	case SEC_DATA: return rd_data_section(d);
-	case SEC_DATACOUNT: return rd_datacount_section(d);
-	default: return BA_WASM_OK;
+	case SEC_TYPE:
+		return rd_type_section(d);
+	case SEC_IMPORT:
+		return rd_import_section(d);
+	case SEC_FUNCTION:
+		return rd_function_section(d);
+	case SEC_TABLE:
+		return rd_table_section(d);
+	case SEC_MEMORY:
+		return rd_memory_section(d);
+	case SEC_GLOBAL:
+		return rd_global_section(d);
+	case SEC_EXPORT:
+		return rd_export_section(d);
+	case SEC_START:
+		return rd_start_section(d);
+	case SEC_ELEMENT:
+		return rd_element_section(d);
+	case SEC_CODE:
+		return rd_code_section(d);
+	case SEC_DATA:
+		return rd_data_section(d);
+	case SEC_DATACOUNT:
+		return rd_datacount_section(d);
+	default:
+		return BA_WASM_OK;
 	}
 }
 
 static ba_wasm_err rd_module(struct dec *d)
 {
-	static const uint8_t magic[4] = { 0x00, 0x61, 0x73, 0x6D };
-	static const uint8_t version[4] = { 0x01, 0x00, 0x00, 0x00 };
+	static const uint8_t magic[4] = {0x00, 0x61, 0x73, 0x6D};
+	static const uint8_t version[4] = {0x01, 0x00, 0x00, 0x00};
 	ba_wasm__reader *r = &d->r;
 	size_t len = r->end;
 	int last_rank = 0;
@@ -1026,8 +1062,8 @@ ba_wasm_err ba_wasm__decode(ba_wasm_module *module, const ba_wasm_load_options *
 	d.r.pos = 0;
 	d.r.end = module->byte_count;
 	d.r.diag = diag;
-	d.max_functions = options && options->max_functions ? options->max_functions
-	                                                    : DEFAULT_MAX_FUNCTIONS;
+	d.max_functions =
+	        options && options->max_functions ? options->max_functions : DEFAULT_MAX_FUNCTIONS;
 	d.max_locals = options && options->max_locals ? options->max_locals : DEFAULT_MAX_LOCALS;
 	d.max_body_bytes = options && options->max_body_bytes ? options->max_body_bytes
 	                                                      : DEFAULT_MAX_BODY_BYTES;

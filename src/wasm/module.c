@@ -38,15 +38,24 @@ ba_wasm_err ba_wasm__fail(ba_wasm_diag *diag, ba_wasm_err err, size_t offset, co
 const char *ba_wasm_err_name(ba_wasm_err err)
 {
 	switch (err) {
-	case BA_WASM_OK: return "ok";
-	case BA_WASM_ERR_MALFORMED: return "malformed module";
-	case BA_WASM_ERR_INVALID: return "invalid module";
-	case BA_WASM_ERR_UNSUPPORTED: return "unsupported feature";
-	case BA_WASM_ERR_LINK: return "link error";
-	case BA_WASM_ERR_TRAP: return "trap";
-	case BA_WASM_ERR_LIMIT: return "limit exceeded";
-	case BA_WASM_ERR_NOMEM: return "out of memory";
-	case BA_WASM_ERR_ARGS: return "invalid arguments";
+	case BA_WASM_OK:
+		return "ok";
+	case BA_WASM_ERR_MALFORMED:
+		return "malformed module";
+	case BA_WASM_ERR_INVALID:
+		return "invalid module";
+	case BA_WASM_ERR_UNSUPPORTED:
+		return "unsupported feature";
+	case BA_WASM_ERR_LINK:
+		return "link error";
+	case BA_WASM_ERR_TRAP:
+		return "trap";
+	case BA_WASM_ERR_LIMIT:
+		return "limit exceeded";
+	case BA_WASM_ERR_NOMEM:
+		return "out of memory";
+	case BA_WASM_ERR_ARGS:
+		return "invalid arguments";
 	}
 	return "unknown error";
 }
@@ -54,20 +63,34 @@ const char *ba_wasm_err_name(ba_wasm_err err)
 const char *ba_wasm_trap_message(ba_wasm_trap trap)
 {
 	switch (trap) {
-	case BA_WASM_TRAP_NONE: return "no trap";
-	case BA_WASM_TRAP_UNREACHABLE: return "unreachable";
-	case BA_WASM_TRAP_MEMORY_OOB: return "out of bounds memory access";
-	case BA_WASM_TRAP_TABLE_OOB: return "out of bounds table access";
-	case BA_WASM_TRAP_UNDEFINED_ELEMENT: return "undefined element";
-	case BA_WASM_TRAP_UNINITIALIZED_ELEMENT: return "uninitialized element";
-	case BA_WASM_TRAP_INDIRECT_TYPE: return "indirect call type mismatch";
-	case BA_WASM_TRAP_DIV_ZERO: return "integer divide by zero";
-	case BA_WASM_TRAP_INT_OVERFLOW: return "integer overflow";
-	case BA_WASM_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
-	case BA_WASM_TRAP_STACK_EXHAUSTED: return "call stack exhausted";
-	case BA_WASM_TRAP_FUEL_EXHAUSTED: return "fuel exhausted";
-	case BA_WASM_TRAP_INTERRUPTED: return "interrupted";
-	case BA_WASM_TRAP_HOST: return "host function error";
+	case BA_WASM_TRAP_NONE:
+		return "no trap";
+	case BA_WASM_TRAP_UNREACHABLE:
+		return "unreachable";
+	case BA_WASM_TRAP_MEMORY_OOB:
+		return "out of bounds memory access";
+	case BA_WASM_TRAP_TABLE_OOB:
+		return "out of bounds table access";
+	case BA_WASM_TRAP_UNDEFINED_ELEMENT:
+		return "undefined element";
+	case BA_WASM_TRAP_UNINITIALIZED_ELEMENT:
+		return "uninitialized element";
+	case BA_WASM_TRAP_INDIRECT_TYPE:
+		return "indirect call type mismatch";
+	case BA_WASM_TRAP_DIV_ZERO:
+		return "integer divide by zero";
+	case BA_WASM_TRAP_INT_OVERFLOW:
+		return "integer overflow";
+	case BA_WASM_TRAP_INVALID_CONVERSION:
+		return "invalid conversion to integer";
+	case BA_WASM_TRAP_STACK_EXHAUSTED:
+		return "call stack exhausted";
+	case BA_WASM_TRAP_FUEL_EXHAUSTED:
+		return "fuel exhausted";
+	case BA_WASM_TRAP_INTERRUPTED:
+		return "interrupted";
+	case BA_WASM_TRAP_HOST:
+		return "host function error";
 	}
 	return "unknown trap";
 }
@@ -75,13 +98,20 @@ const char *ba_wasm_trap_message(ba_wasm_trap trap)
 const char *ba_wasm_valtype_name(ba_wasm_valtype type)
 {
 	switch (type) {
-	case BA_WASM_I32: return "i32";
-	case BA_WASM_I64: return "i64";
-	case BA_WASM_F32: return "f32";
-	case BA_WASM_F64: return "f64";
-	case BA_WASM_V128: return "v128";
-	case BA_WASM_FUNCREF: return "funcref";
-	case BA_WASM_EXTERNREF: return "externref";
+	case BA_WASM_I32:
+		return "i32";
+	case BA_WASM_I64:
+		return "i64";
+	case BA_WASM_F32:
+		return "f32";
+	case BA_WASM_F64:
+		return "f64";
+	case BA_WASM_V128:
+		return "v128";
+	case BA_WASM_FUNCREF:
+		return "funcref";
+	case BA_WASM_EXTERNREF:
+		return "externref";
 	}
 	return "unknown";
 }
@@ -154,8 +184,8 @@ void ba_wasm__module_clear(ba_wasm_module *m)
 }
 
 ba_wasm_err ba_wasm_module_load(const uint8_t *bytes, size_t len,
-                                const ba_wasm_load_options *options,
-                                ba_wasm_module **out, ba_wasm_diag *diag)
+                                const ba_wasm_load_options *options, ba_wasm_module **out,
+                                ba_wasm_diag *diag)
 {
 	size_t max_bytes = DEFAULT_MAX_MODULE_BYTES;
 	ba_wasm_module *m;
@@ -261,8 +291,7 @@ static void extern_type(const ba_wasm_module *m, ba_wasm_extern_kind kind, uint3
 	}
 }
 
-void ba_wasm_module_import(const ba_wasm_module *module, uint32_t index,
-                           ba_wasm_import_desc *out)
+void ba_wasm_module_import(const ba_wasm_module *module, uint32_t index, ba_wasm_import_desc *out)
 {
 	const ba_wasm__import *imp;
 
@@ -283,8 +312,7 @@ void ba_wasm_module_import(const ba_wasm_module *module, uint32_t index,
 	}
 }
 
-void ba_wasm_module_export(const ba_wasm_module *module, uint32_t index,
-                           ba_wasm_export_desc *out)
+void ba_wasm_module_export(const ba_wasm_module *module, uint32_t index, ba_wasm_export_desc *out)
 {
 	const ba_wasm__export *ex;
 

@@ -23,7 +23,7 @@
 typedef struct ba_wasm__reader {
 	const uint8_t *buf;
 	size_t pos;
-	size_t end;             /* one past the last readable byte */
+	size_t end; /* one past the last readable byte */
 	ba_wasm_diag *diag;
 } ba_wasm__reader;
 

@@ -24,9 +24,9 @@
 #include "module.h"
 #include "reader.h"
 
-#define UNKNOWN 0x00            /* the spec's Unknown operand type */
-#define MAX_VALS (1u << 24)     /* operand stack entries            */
-#define MAX_FRAMES (1u << 20)   /* nested blocks                    */
+#define UNKNOWN    0x00       /* the spec's Unknown operand type */
+#define MAX_VALS   (1u << 24) /* operand stack entries            */
+#define MAX_FRAMES (1u << 20) /* nested blocks                    */
 
 enum { K_BLOCK, K_LOOP, K_IF, K_ELSE, K_FUNC };
 enum { BT_EMPTY, BT_VAL, BT_TYPE };
@@ -37,16 +37,16 @@ enum { BT_EMPTY, BT_VAL, BT_TYPE };
 
 /* One decoded instruction. */
 struct ins {
-	size_t off;         /* offset of the opcode                         */
+	size_t off; /* offset of the opcode                         */
 	uint32_t op;
-	uint32_t x, y;      /* indices; memarg align (x) and offset (y);
-	                       br_table default label (x)                  */
-	uint32_t count;     /* br_table label count; select t* length        */
-	size_t tbl;         /* br_table: offset of the first label           */
-	uint64_t bits;      /* constants                                     */
-	uint8_t bt;         /* block type kind (BT_*), index in x            */
-	uint8_t vt;         /* BT_VAL type; select t; ref.null type          */
-	bool simd;          /* uses v128 or is a 0xFD instruction            */
+	uint32_t x, y;  /* indices; memarg align (x) and offset (y);
+	                   br_table default label (x)                  */
+	uint32_t count; /* br_table label count; select t* length        */
+	size_t tbl;     /* br_table: offset of the first label           */
+	uint64_t bits;  /* constants                                     */
+	uint8_t bt;     /* block type kind (BT_*), index in x            */
+	uint8_t vt;     /* BT_VAL type; select t; ref.null type          */
+	bool simd;      /* uses v128 or is a 0xFD instruction            */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -88,8 +88,8 @@ static ba_wasm_err rd_valtype(ba_wasm__reader *r, uint8_t *out, bool ref_only)
 	/* One-byte signed LEB128 in the reference interpreter. */
 	if (b & 0x80)
 		return malformed(r, r->pos, "integer representation too long");
-	return malformed(r, r->pos - 1, ref_only ? "malformed reference type"
-	                                         : "malformed value type");
+	return malformed(r, r->pos - 1,
+	                 ref_only ? "malformed reference type" : "malformed value type");
 }
 
 static ba_wasm_err rd_blocktype(ba_wasm__reader *r, struct ins *in)
@@ -154,14 +154,15 @@ static ba_wasm_err illegal(ba_wasm__reader *r, const struct ins *in)
 /* SIMD sub-opcodes that are not assigned in the final SIMD proposal. */
 static bool simd_unassigned(uint32_t n)
 {
-	switch (n) {
-	case 154: case 162: case 165: case 166: case 175: case 176: case 178:
-	case 179: case 180: case 187: case 194: case 197: case 198: case 207:
-	case 208: case 210: case 211: case 212: case 226: case 238:
+	static const uint16_t holes[] = {154, 162, 165, 166, 175, 176, 178, 179, 180, 187,
+	                                 194, 197, 198, 207, 208, 210, 211, 212, 226, 238};
+
+	if (n > 255)
 		return true;
-	default:
-		return n > 255;
-	}
+	for (size_t i = 0; i < sizeof(holes) / sizeof(holes[0]); i++)
+		if (holes[i] == n)
+			return true;
+	return false;
 }
 
 /* Decodes the immediates of a 0xFD instruction, so that malformed SIMD
@@ -203,33 +204,33 @@ static ba_wasm_err rd_prefixed(const ba_wasm_module *m, ba_wasm__reader *r, stru
 		return illegal(r, in);
 	in->op = OP_FC(n);
 	switch (n) {
-	case 8:         /* memory.init dataidx 0x00 */
+	case 8: /* memory.init dataidx 0x00 */
 		if ((err = ba_wasm__rd_u32(r, &in->x)))
 			return err;
 		if ((err = zero_byte(r)))
 			return err;
 		goto needs_datacount;
-	case 9:         /* data.drop dataidx */
+	case 9: /* data.drop dataidx */
 		if ((err = ba_wasm__rd_u32(r, &in->x)))
 			return err;
 		goto needs_datacount;
-	case 10:        /* memory.copy 0x00 0x00 */
+	case 10: /* memory.copy 0x00 0x00 */
 		if ((err = zero_byte(r)))
 			return err;
 		return zero_byte(r);
-	case 11:        /* memory.fill 0x00 */
+	case 11: /* memory.fill 0x00 */
 		return zero_byte(r);
-	case 12:        /* table.init elemidx tableidx */
-	case 14:        /* table.copy dst src */
+	case 12: /* table.init elemidx tableidx */
+	case 14: /* table.copy dst src */
 		if ((err = ba_wasm__rd_u32(r, &in->x)))
 			return err;
 		return ba_wasm__rd_u32(r, &in->y);
-	case 13:        /* elem.drop */
-	case 15:        /* table.grow */
-	case 16:        /* table.size */
-	case 17:        /* table.fill */
+	case 13: /* elem.drop */
+	case 15: /* table.grow */
+	case 16: /* table.size */
+	case 17: /* table.fill */
 		return ba_wasm__rd_u32(r, &in->x);
-	default:        /* 0..7: saturating truncations */
+	default: /* 0..7: saturating truncations */
 		return BA_WASM_OK;
 	}
 
@@ -263,12 +264,23 @@ static ba_wasm_err read_ins(const ba_wasm_module *m, ba_wasm__reader *r, struct 
 	op = r->buf[r->pos++];
 	in->op = op;
 	switch (op) {
-	case 0x00: case 0x01: case 0x05: case 0x0B: case 0x0F:
-	case 0x1A: case 0x1B: case 0xD1:
+	case 0x00:
+	case 0x01:
+	case 0x05:
+	case 0x0B:
+	case 0x0F:
+	case 0x1A:
+	case 0x1B:
+	case 0xD1:
 		return BA_WASM_OK;
-	case 0x02: case 0x03: case 0x04:
+	case 0x02:
+	case 0x03:
+	case 0x04:
 		return rd_blocktype(r, in);
-	case 0x0C: case 0x0D: case 0x10: case 0xD2:
+	case 0x0C:
+	case 0x0D:
+	case 0x10:
+	case 0xD2:
 		return ba_wasm__rd_u32(r, &in->x);
 	case 0x0E: {
 		uint32_t label;
@@ -281,7 +293,7 @@ static ba_wasm_err read_ins(const ba_wasm_module *m, ba_wasm__reader *r, struct 
 				return err;
 		return ba_wasm__rd_u32(r, &in->x);
 	}
-	case 0x11:      /* call_indirect typeidx tableidx */
+	case 0x11: /* call_indirect typeidx tableidx */
 		if ((err = ba_wasm__rd_u32(r, &in->x)))
 			return err;
 		return ba_wasm__rd_u32(r, &in->y);
@@ -300,7 +312,8 @@ static ba_wasm_err read_ins(const ba_wasm_module *m, ba_wasm__reader *r, struct 
 		}
 		return BA_WASM_OK;
 	}
-	case 0x3F: case 0x40:
+	case 0x3F:
+	case 0x40:
 		return zero_byte(r);
 	case 0x41:
 		if ((err = ba_wasm__rd_sleb(r, 32, &s)))
@@ -323,11 +336,11 @@ static ba_wasm_err read_ins(const ba_wasm_module *m, ba_wasm__reader *r, struct 
 	case 0xFD:
 		return rd_simd(r, in);
 	default:
-		if (op >= 0x20 && op <= 0x26)   /* locals, globals, tables */
+		if (op >= 0x20 && op <= 0x26) /* locals, globals, tables */
 			return ba_wasm__rd_u32(r, &in->x);
-		if (op >= 0x28 && op <= 0x3E)   /* loads and stores */
+		if (op >= 0x28 && op <= 0x3E) /* loads and stores */
 			return rd_memarg(r, in);
-		if (op >= 0x45 && op <= 0xC4)   /* numeric */
+		if (op >= 0x45 && op <= 0xC4) /* numeric */
 			return BA_WASM_OK;
 		return illegal(r, in);
 	}
@@ -472,7 +485,7 @@ ba_wasm_err ba_wasm__skim_bodies(const ba_wasm_module *m, uint32_t first_defined
 struct frame {
 	const ba_wasm_valtype *params, *results;
 	uint32_t nparams, nresults;
-	uint32_t height;        /* operand stack height at entry */
+	uint32_t height; /* operand stack height at entry */
 	uint8_t kind;
 	bool unreachable;
 };
@@ -484,16 +497,15 @@ struct vstate {
 	uint32_t nvals, capvals;
 	struct frame *frames;
 	uint32_t nframes, capframes;
-	bool simd;              /* some body used SIMD              */
+	bool simd; /* some body used SIMD              */
 	size_t simd_off;
 	uint32_t simd_func;
 };
 
 /* Storage for one-value block types. */
-static const ba_wasm_valtype one_type[] = {
-	BA_WASM_I32, BA_WASM_I64, BA_WASM_F32, BA_WASM_F64, BA_WASM_V128,
-	BA_WASM_FUNCREF, BA_WASM_EXTERNREF
-};
+static const ba_wasm_valtype one_type[] = {BA_WASM_I32,      BA_WASM_I64,  BA_WASM_F32,
+                                           BA_WASM_F64,      BA_WASM_V128, BA_WASM_FUNCREF,
+                                           BA_WASM_EXTERNREF};
 
 static const ba_wasm_valtype *single(uint8_t t)
 {
@@ -516,7 +528,8 @@ static ba_wasm_err grow_vals(struct vstate *v, uint64_t need, size_t off)
 		ncap = MAX_VALS;
 	p = realloc(v->vals, (size_t)ncap);
 	if (!p)
-		return ba_wasm__fail(v->diag, BA_WASM_ERR_NOMEM, off, "out of memory while validating");
+		return ba_wasm__fail(v->diag, BA_WASM_ERR_NOMEM, off,
+		                     "out of memory while validating");
 	v->vals = p;
 	v->capvals = (uint32_t)ncap;
 	return BA_WASM_OK;
@@ -573,8 +586,7 @@ static ba_wasm_err push_vals(struct vstate *v, const ba_wasm_valtype *t, uint32_
 }
 
 static ba_wasm_err push_frame(struct vstate *v, uint8_t kind, const ba_wasm_valtype *params,
-                              uint32_t np, const ba_wasm_valtype *results, uint32_t nr,
-                              size_t off)
+                              uint32_t np, const ba_wasm_valtype *results, uint32_t nr, size_t off)
 {
 	struct frame *f;
 
@@ -611,8 +623,7 @@ static void set_unreachable(struct vstate *v)
 	f->unreachable = true;
 }
 
-static bool same_types(const ba_wasm_valtype *a, uint32_t na, const ba_wasm_valtype *b,
-                       uint32_t nb)
+static bool same_types(const ba_wasm_valtype *a, uint32_t na, const ba_wasm_valtype *b, uint32_t nb)
 {
 	if (na != nb)
 		return false;
@@ -648,16 +659,18 @@ static bool pop_push_label(struct vstate *v, const ba_wasm_valtype *t, uint32_t 
 static bool numeric_sig(uint32_t op, uint8_t *a, uint8_t *b, uint8_t *res)
 {
 	enum { I = BA_WASM_I32, L = BA_WASM_I64, F = BA_WASM_F32, D = BA_WASM_F64 };
-	static const uint8_t conv[][2] = {      /* 0xA7..0xC4: from, to */
-		{ L, I }, { F, I }, { F, I }, { D, I }, { D, I },           /* A7 */
-		{ I, L }, { I, L }, { F, L }, { F, L }, { D, L }, { D, L }, /* AC */
-		{ I, F }, { I, F }, { L, F }, { L, F }, { D, F },           /* B2 */
-		{ I, D }, { I, D }, { L, D }, { L, D }, { F, D },           /* B7 */
-		{ F, I }, { D, L }, { I, F }, { L, D },                     /* BC */
-		{ I, I }, { I, I }, { L, L }, { L, L }, { L, L },           /* C0 */
+	static const uint8_t conv[][2] = {
+	        /* 0xA7..0xC4: from, to */
+	        {L, I}, {F, I}, {F, I}, {D, I}, {D, I},         /* A7 */
+	        {I, L}, {I, L}, {F, L}, {F, L}, {D, L}, {D, L}, /* AC */
+	        {I, F}, {I, F}, {L, F}, {L, F}, {D, F},         /* B2 */
+	        {I, D}, {I, D}, {L, D}, {L, D}, {F, D},         /* B7 */
+	        {F, I}, {D, L}, {I, F}, {L, D},                 /* BC */
+	        {I, I}, {I, I}, {L, L}, {L, L}, {L, L},         /* C0 */
 	};
-	static const uint8_t sat[][2] = {       /* 0xFC 0..7 */
-		{ F, I }, { F, I }, { D, I }, { D, I }, { F, L }, { F, L }, { D, L }, { D, L },
+	static const uint8_t sat[][2] = {
+	        /* 0xFC 0..7 */
+	        {F, I}, {F, I}, {D, I}, {D, I}, {F, L}, {F, L}, {D, L}, {D, L},
 	};
 	uint8_t t1 = 0, t2 = 0, r = 0;
 
@@ -713,13 +726,29 @@ static const struct {
 	uint8_t type;
 	uint8_t align;
 } memop[0x3E - 0x28 + 1] = {
-	{ BA_WASM_I32, 2 }, { BA_WASM_I64, 3 }, { BA_WASM_F32, 2 }, { BA_WASM_F64, 3 },
-	{ BA_WASM_I32, 0 }, { BA_WASM_I32, 0 }, { BA_WASM_I32, 1 }, { BA_WASM_I32, 1 },
-	{ BA_WASM_I64, 0 }, { BA_WASM_I64, 0 }, { BA_WASM_I64, 1 }, { BA_WASM_I64, 1 },
-	{ BA_WASM_I64, 2 }, { BA_WASM_I64, 2 },                              /* loads  */
-	{ BA_WASM_I32, 2 }, { BA_WASM_I64, 3 }, { BA_WASM_F32, 2 }, { BA_WASM_F64, 3 },
-	{ BA_WASM_I32, 0 }, { BA_WASM_I32, 1 }, { BA_WASM_I64, 0 }, { BA_WASM_I64, 1 },
-	{ BA_WASM_I64, 2 },                                                  /* stores */
+        {BA_WASM_I32, 2}, /* 0x28 i32.load */
+        {BA_WASM_I64, 3}, /* 0x29 i64.load */
+        {BA_WASM_F32, 2}, /* 0x2A f32.load */
+        {BA_WASM_F64, 3}, /* 0x2B f64.load */
+        {BA_WASM_I32, 0}, /* 0x2C i32.load8_s */
+        {BA_WASM_I32, 0}, /* 0x2D i32.load8_u */
+        {BA_WASM_I32, 1}, /* 0x2E i32.load16_s */
+        {BA_WASM_I32, 1}, /* 0x2F i32.load16_u */
+        {BA_WASM_I64, 0}, /* 0x30 i64.load8_s */
+        {BA_WASM_I64, 0}, /* 0x31 i64.load8_u */
+        {BA_WASM_I64, 1}, /* 0x32 i64.load16_s */
+        {BA_WASM_I64, 1}, /* 0x33 i64.load16_u */
+        {BA_WASM_I64, 2}, /* 0x34 i64.load32_s */
+        {BA_WASM_I64, 2}, /* 0x35 i64.load32_u */
+        {BA_WASM_I32, 2}, /* 0x36 i32.store */
+        {BA_WASM_I64, 3}, /* 0x37 i64.store */
+        {BA_WASM_F32, 2}, /* 0x38 f32.store */
+        {BA_WASM_F64, 3}, /* 0x39 f64.store */
+        {BA_WASM_I32, 0}, /* 0x3A i32.store8 */
+        {BA_WASM_I32, 1}, /* 0x3B i32.store16 */
+        {BA_WASM_I64, 0}, /* 0x3C i64.store8 */
+        {BA_WASM_I64, 1}, /* 0x3D i64.store16 */
+        {BA_WASM_I64, 2}, /* 0x3E i64.store32 */
 };
 
 static bool declared_ref(const ba_wasm_module *m, uint32_t func)
@@ -752,40 +781,40 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 	if ((err = push_frame(v, K_FUNC, NULL, 0, ft->results, ft->result_count, rd.pos)))
 		return err;
 
-#define FAIL(kind, ...)                                                              \
-	do {                                                                         \
+#define FAIL(kind, ...)                                                                \
+	do {                                                                           \
 		err = ba_wasm__fail(v->diag, BA_WASM_ERR_##kind, in.off, __VA_ARGS__); \
-		goto out;                                                            \
+		goto out;                                                              \
 	} while (0)
-#define POP(t)                                \
-	do {                                  \
-		if (pop(v, (t)) < 0)          \
-			goto mismatch;        \
+#define POP(t)                         \
+	do {                           \
+		if (pop(v, (t)) < 0)   \
+			goto mismatch; \
 	} while (0)
-#define POPN(ts, n)                           \
-	do {                                  \
-		if (!pop_vals(v, (ts), (n)))  \
-			goto mismatch;        \
+#define POPN(ts, n)                          \
+	do {                                 \
+		if (!pop_vals(v, (ts), (n))) \
+			goto mismatch;       \
 	} while (0)
-#define PUSH(t)                                             \
-	do {                                                \
-		if ((err = push(v, (uint8_t)(t), in.off)))  \
-			goto out;                           \
+#define PUSH(t)                                            \
+	do {                                               \
+		if ((err = push(v, (uint8_t)(t), in.off))) \
+			goto out;                          \
 	} while (0)
-#define PUSHN(ts, n)                                        \
-	do {                                                \
-		if ((err = push_vals(v, (ts), (n), in.off)))\
-			goto out;                           \
+#define PUSHN(ts, n)                                         \
+	do {                                                 \
+		if ((err = push_vals(v, (ts), (n), in.off))) \
+			goto out;                            \
 	} while (0)
-#define NEED_MEMORY()                                       \
-	do {                                                \
-		if (m->memory_count == 0)                   \
-			FAIL(INVALID, "unknown memory 0");  \
+#define NEED_MEMORY()                                      \
+	do {                                               \
+		if (m->memory_count == 0)                  \
+			FAIL(INVALID, "unknown memory 0"); \
 	} while (0)
-#define NEED_TABLE(i)                                               \
-	do {                                                        \
-		if ((i) >= m->table_count)                          \
-			FAIL(INVALID, "unknown table %u", (i));     \
+#define NEED_TABLE(i)                                           \
+	do {                                                    \
+		if ((i) >= m->table_count)                      \
+			FAIL(INVALID, "unknown table %u", (i)); \
 	} while (0)
 
 	for (;;) {
@@ -802,14 +831,14 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 		}
 
 		switch (in.op) {
-		case 0x00:      /* unreachable */
+		case 0x00: /* unreachable */
 			set_unreachable(v);
 			break;
-		case 0x01:      /* nop */
+		case 0x01: /* nop */
 			break;
-		case 0x02:      /* block */
-		case 0x03:      /* loop */
-		case 0x04: {    /* if */
+		case 0x02:   /* block */
+		case 0x03:   /* loop */
+		case 0x04: { /* if */
 			const ba_wasm_valtype *p = NULL, *r = NULL;
 			uint32_t np = 0, nr = 0;
 
@@ -827,13 +856,16 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 			if (in.op == 0x04)
 				POP(BA_WASM_I32);
 			POPN(p, np);
-			err = push_frame(v, in.op == 0x02 ? K_BLOCK : in.op == 0x03 ? K_LOOP : K_IF,
+			err = push_frame(v,
+			                 in.op == 0x02   ? K_BLOCK
+			                 : in.op == 0x03 ? K_LOOP
+			                                 : K_IF,
 			                 p, np, r, nr, in.off);
 			if (err)
 				goto out;
 			break;
 		}
-		case 0x05: {    /* else */
+		case 0x05: { /* else */
 			struct frame *f = top(v);
 
 			if (f->kind != K_IF)
@@ -846,7 +878,7 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 			PUSHN(f->params, f->nparams);
 			break;
 		}
-		case 0x0B: {    /* end */
+		case 0x0B: { /* end */
 			struct frame *f = top(v);
 
 			POPN(f->results, f->nresults);
@@ -865,8 +897,8 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 			PUSHN(f->results, f->nresults);
 			break;
 		}
-		case 0x0C:      /* br */
-		case 0x0D: {    /* br_if */
+		case 0x0C:   /* br */
+		case 0x0D: { /* br_if */
 			const struct frame *f;
 			const ba_wasm_valtype *t;
 			uint32_t n;
@@ -885,7 +917,7 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 				PUSHN(t, n);
 			break;
 		}
-		case 0x0E: {    /* br_table */
+		case 0x0E: { /* br_table */
 			ba_wasm__reader lr = rd;
 			const struct frame *f;
 			uint32_t arity;
@@ -919,11 +951,11 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 			set_unreachable(v);
 			break;
 		}
-		case 0x0F:      /* return */
+		case 0x0F: /* return */
 			POPN(ft->results, ft->result_count);
 			set_unreachable(v);
 			break;
-		case 0x10: {    /* call */
+		case 0x10: { /* call */
 			const ba_wasm_functype *t;
 
 			if (in.x >= m->func_count)
@@ -933,7 +965,7 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 			PUSHN(t->results, t->result_count);
 			break;
 		}
-		case 0x11: {    /* call_indirect */
+		case 0x11: { /* call_indirect */
 			const ba_wasm_functype *t;
 
 			NEED_TABLE(in.y);
@@ -947,10 +979,10 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 			PUSHN(t->results, t->result_count);
 			break;
 		}
-		case 0x1A:      /* drop */
+		case 0x1A: /* drop */
 			POP(UNKNOWN);
 			break;
-		case 0x1B: {    /* select */
+		case 0x1B: { /* select */
 			int t1, t2;
 
 			POP(BA_WASM_I32);
@@ -966,7 +998,7 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 			PUSH(t1 == UNKNOWN ? t2 : t1);
 			break;
 		}
-		case 0x1C:      /* select t */
+		case 0x1C: /* select t */
 			if (in.count != 1)
 				FAIL(INVALID, "invalid result arity");
 			POP(BA_WASM_I32);
@@ -974,49 +1006,49 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 			POP(in.vt);
 			PUSH(in.vt);
 			break;
-		case 0x20:      /* local.get */
-		case 0x21:      /* local.set */
-		case 0x22: {    /* local.tee */
+		case 0x20:   /* local.get */
+		case 0x21:   /* local.set */
+		case 0x22: { /* local.tee */
 			uint8_t t;
 
 			if (in.x >= nlocals)
 				FAIL(INVALID, "unknown local %u", in.x);
 			t = (uint8_t)(in.x < ft->param_count
-			              ? ft->params[in.x]
-			              : fd->local_types[in.x - ft->param_count]);
+			                      ? ft->params[in.x]
+			                      : fd->local_types[in.x - ft->param_count]);
 			if (in.op != 0x20)
 				POP(t);
 			if (in.op != 0x21)
 				PUSH(t);
 			break;
 		}
-		case 0x23:      /* global.get */
+		case 0x23: /* global.get */
 			if (in.x >= m->global_count)
 				FAIL(INVALID, "unknown global %u", in.x);
 			PUSH(m->globals[in.x].type);
 			break;
-		case 0x24:      /* global.set */
+		case 0x24: /* global.set */
 			if (in.x >= m->global_count)
 				FAIL(INVALID, "unknown global %u", in.x);
 			if (!m->globals[in.x].mutable_)
 				FAIL(INVALID, "global is immutable");
 			POP(m->globals[in.x].type);
 			break;
-		case 0x25:      /* table.get */
+		case 0x25: /* table.get */
 			NEED_TABLE(in.x);
 			POP(BA_WASM_I32);
 			PUSH(m->tables[in.x].elem);
 			break;
-		case 0x26:      /* table.set */
+		case 0x26: /* table.set */
 			NEED_TABLE(in.x);
 			POP(m->tables[in.x].elem);
 			POP(BA_WASM_I32);
 			break;
-		case 0x3F:      /* memory.size */
+		case 0x3F: /* memory.size */
 			NEED_MEMORY();
 			PUSH(BA_WASM_I32);
 			break;
-		case 0x40:      /* memory.grow */
+		case 0x40: /* memory.grow */
 			NEED_MEMORY();
 			POP(BA_WASM_I32);
 			PUSH(BA_WASM_I32);
@@ -1033,25 +1065,26 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 		case 0x44:
 			PUSH(BA_WASM_F64);
 			break;
-		case 0xD0:      /* ref.null */
+		case 0xD0: /* ref.null */
 			PUSH(in.vt);
 			break;
-		case 0xD1: {    /* ref.is_null */
+		case 0xD1: { /* ref.is_null */
 			int t = pop(v, UNKNOWN);
 
-			if (t < 0 || (t != UNKNOWN && t != BA_WASM_FUNCREF && t != BA_WASM_EXTERNREF))
+			if (t < 0 ||
+			    (t != UNKNOWN && t != BA_WASM_FUNCREF && t != BA_WASM_EXTERNREF))
 				goto mismatch;
 			PUSH(BA_WASM_I32);
 			break;
 		}
-		case 0xD2:      /* ref.func */
+		case 0xD2: /* ref.func */
 			if (in.x >= m->func_count)
 				FAIL(INVALID, "unknown function %u", in.x);
 			if (!declared_ref(m, in.x))
 				FAIL(INVALID, "undeclared function reference");
 			PUSH(BA_WASM_FUNCREF);
 			break;
-		case OP_FC(8):  /* memory.init */
+		case OP_FC(8): /* memory.init */
 			NEED_MEMORY();
 			if (in.x >= m->data_count)
 				FAIL(INVALID, "unknown data segment %u", in.x);
@@ -1059,7 +1092,7 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 			POP(BA_WASM_I32);
 			POP(BA_WASM_I32);
 			break;
-		case OP_FC(9):  /* data.drop */
+		case OP_FC(9): /* data.drop */
 			if (in.x >= m->data_count)
 				FAIL(INVALID, "unknown data segment %u", in.x);
 			break;
@@ -1176,7 +1209,8 @@ static ba_wasm_err check_const(ba_wasm_module *m, ba_wasm__const_expr *e, ba_was
 		if (e->index >= m->global_import_count)
 			return invalid_at(diag, e->offset, "unknown global", e->index, true);
 		if (m->globals[e->index].mutable_)
-			return invalid_at(diag, e->offset, "constant expression required", 0, false);
+			return invalid_at(diag, e->offset, "constant expression required", 0,
+			                  false);
 		e->type = m->globals[e->index].type;
 		break;
 	case BA_WASM__CONST_REF_FUNC:
@@ -1194,8 +1228,8 @@ static ba_wasm_err check_const(ba_wasm_module *m, ba_wasm__const_expr *e, ba_was
 static ba_wasm_err check_table_limits(const ba_wasm_limits_range *l, ba_wasm_diag *diag)
 {
 	if (l->has_max && l->min > l->max)
-		return invalid_at(diag, SIZE_MAX, "size minimum must not be greater than maximum", 0,
-		                  false);
+		return invalid_at(diag, SIZE_MAX, "size minimum must not be greater than maximum",
+		                  0, false);
 	return BA_WASM_OK;
 }
 
@@ -1251,7 +1285,8 @@ static ba_wasm_err check_definitions(ba_wasm_module *m, ba_wasm_diag *diag)
 
 	for (uint32_t i = 0; i < m->func_count; i++) {
 		if (m->funcs[i].type_index >= m->type_count) {
-			err = invalid_at(diag, SIZE_MAX, "unknown type", m->funcs[i].type_index, true);
+			err = invalid_at(diag, SIZE_MAX, "unknown type", m->funcs[i].type_index,
+			                 true);
 			set_func(diag, i);
 			return err;
 		}
@@ -1317,17 +1352,17 @@ static int cmp_names(const void *pa, const void *pb)
 
 static ba_wasm_err check_exports(ba_wasm_module *m, ba_wasm_diag *diag)
 {
-	static const char *const what[] = { "unknown function", "unknown table", "unknown memory",
-	                                    "unknown global" };
+	static const char *const what[] = {"unknown function", "unknown table", "unknown memory",
+	                                   "unknown global"};
 	struct name_ref *names;
 	ba_wasm_err err = BA_WASM_OK;
 
 	for (uint32_t i = 0; i < m->export_count; i++) {
 		const ba_wasm__export *e = &m->exports[i];
-		uint32_t limit = e->kind == BA_WASM_EXTERN_FUNC ? m->func_count
-		               : e->kind == BA_WASM_EXTERN_TABLE ? m->table_count
-		               : e->kind == BA_WASM_EXTERN_MEMORY ? m->memory_count
-		               : m->global_count;
+		uint32_t limit = e->kind == BA_WASM_EXTERN_FUNC     ? m->func_count
+		                 : e->kind == BA_WASM_EXTERN_TABLE  ? m->table_count
+		                 : e->kind == BA_WASM_EXTERN_MEMORY ? m->memory_count
+		                                                    : m->global_count;
 
 		if (e->index >= limit)
 			return invalid_at(diag, SIZE_MAX, what[e->kind], e->index, true);
@@ -1422,8 +1457,8 @@ ba_wasm_err ba_wasm__validate(ba_wasm_module *module, const ba_wasm_load_options
 		}
 		if (ba_wasm__func_type(m, m->start_func)->param_count != 0 ||
 		    ba_wasm__func_type(m, m->start_func)->result_count != 0) {
-			err = invalid_at(diag, SIZE_MAX, "start function must have type [] -> []", 0,
-			                 false);
+			err = invalid_at(diag, SIZE_MAX, "start function must have type [] -> []",
+			                 0, false);
 			goto done;
 		}
 	}
@@ -1434,7 +1469,8 @@ ba_wasm_err ba_wasm__validate(ba_wasm_module *module, const ba_wasm_load_options
 		goto done;
 	}
 	if (v.simd) {
-		err = ba_wasm__fail(diag, BA_WASM_ERR_UNSUPPORTED, v.simd_off, "SIMD not supported");
+		err = ba_wasm__fail(diag, BA_WASM_ERR_UNSUPPORTED, v.simd_off,
+		                    "SIMD not supported");
 		set_func(diag, v.simd_func);
 		goto done;
 	}

@@ -46,7 +46,7 @@ static void put_leb(struct mb *m, uint32_t v)
 
 static void start(struct mb *m)
 {
-	static const uint8_t header[] = { 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00 };
+	static const uint8_t header[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
 
 	m->n = 0;
 	put(m, header, sizeof(header));
@@ -75,20 +75,20 @@ static void code1(struct mb *m, const uint8_t *body, size_t n)
 	section(m, 10, c, tmp.n + n);
 }
 
-#define SEC(m, id, ...)                                         \
-	do {                                                    \
-		static const uint8_t c_[] = { __VA_ARGS__ };    \
-		section((m), (id), c_, sizeof(c_));             \
+#define SEC(m, id, ...)                                    \
+	do {                                               \
+		static const uint8_t c_[] = {__VA_ARGS__}; \
+		section((m), (id), c_, sizeof(c_));        \
 	} while (0)
-#define RAW(m, ...)                                             \
-	do {                                                    \
-		static const uint8_t c_[] = { __VA_ARGS__ };    \
-		put((m), c_, sizeof(c_));                       \
+#define RAW(m, ...)                                        \
+	do {                                               \
+		static const uint8_t c_[] = {__VA_ARGS__}; \
+		put((m), c_, sizeof(c_));                  \
 	} while (0)
-#define CODE1(m, ...)                                           \
-	do {                                                    \
-		static const uint8_t c_[] = { __VA_ARGS__ };    \
-		code1((m), c_, sizeof(c_));                     \
+#define CODE1(m, ...)                                      \
+	do {                                               \
+		static const uint8_t c_[] = {__VA_ARGS__}; \
+		code1((m), c_, sizeof(c_));                \
 	} while (0)
 
 /* Type 0 = [] -> [], one function of type 0. */
@@ -121,14 +121,14 @@ static void expect_load(const char *file, int line, const struct mb *m,
 		ba_test_fail(file, line, "load: got %s (%s), want %s", ba_wasm_err_name(err),
 		             err ? d.message : "", ba_wasm_err_name(want));
 	if (err && msg && strncmp(d.message, msg, strlen(msg)) != 0)
-		ba_test_fail(file, line, "message \"%s\" does not start with \"%s\"", d.message, msg);
+		ba_test_fail(file, line, "message \"%s\" does not start with \"%s\"", d.message,
+		             msg);
 	if (err && !d.message[0])
 		ba_test_fail(file, line, "empty diag message");
 }
 
-#define EXPECT_OK(m) expect_load(__FILE__, __LINE__, (m), NULL, BA_WASM_OK, NULL)
-#define EXPECT_ERR(m, err, msg) \
-	expect_load(__FILE__, __LINE__, (m), NULL, BA_WASM_ERR_##err, (msg))
+#define EXPECT_OK(m)            expect_load(__FILE__, __LINE__, (m), NULL, BA_WASM_OK, NULL)
+#define EXPECT_ERR(m, err, msg) expect_load(__FILE__, __LINE__, (m), NULL, BA_WASM_ERR_##err, (msg))
 #define EXPECT_ERR_OPT(m, o, err, msg) \
 	expect_load(__FILE__, __LINE__, (m), (o), BA_WASM_ERR_##err, (msg))
 
@@ -139,8 +139,8 @@ static void expect_load(const char *file, int line, const struct mb *m,
 TEST(decode_header)
 {
 	struct mb m;
-	static const uint8_t bad_magic[] = { 0x00, 0x61, 0x73, 0x6e, 0x01, 0x00, 0x00, 0x00 };
-	static const uint8_t bad_version[] = { 0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00 };
+	static const uint8_t bad_magic[] = {0x00, 0x61, 0x73, 0x6e, 0x01, 0x00, 0x00, 0x00};
+	static const uint8_t bad_version[] = {0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00};
 
 	m.n = 0;
 	EXPECT_ERR(&m, MALFORMED, "unexpected end");
@@ -206,7 +206,7 @@ TEST(decode_section_order_and_sizes)
 	SEC(&m, 0, 0x05, 'a');
 	EXPECT_ERR(&m, MALFORMED, "length out of bounds");
 	start(&m);
-	RAW(&m, 0x00, 0x00);    /* custom section of size 0: no room for a name */
+	RAW(&m, 0x00, 0x00); /* custom section of size 0: no room for a name */
 	EXPECT_ERR(&m, MALFORMED, "unexpected end");
 }
 
@@ -217,18 +217,18 @@ TEST(decode_utf8_names)
 		uint8_t len;
 		bool ok;
 	} cases[] = {
-		{ { 'a', 'b' }, 2, true },
-		{ { 0xc3, 0xa9 }, 2, true },                    /* é          */
-		{ { 0xf0, 0x9f, 0x98, 0x80 }, 4, true },        /* U+1F600    */
-		{ { 0xf4, 0x8f, 0xbf, 0xbf }, 4, true },        /* U+10FFFF   */
-		{ { 0x00 }, 1, true },                          /* NUL is fine */
-		{ { 0xc0, 0x80 }, 2, false },                   /* overlong   */
-		{ { 0xe0, 0x80, 0x80 }, 3, false },             /* overlong   */
-		{ { 0xed, 0xa0, 0x80 }, 3, false },             /* surrogate  */
-		{ { 0xf4, 0x90, 0x80, 0x80 }, 4, false },       /* > U+10FFFF */
-		{ { 0xe2, 0x82 }, 2, false },                   /* truncated  */
-		{ { 0x80 }, 1, false },                         /* stray cont */
-		{ { 0xff }, 1, false },
+	        {{'a', 'b'}, 2, true},
+	        {{0xc3, 0xa9}, 2, true},              /* é          */
+	        {{0xf0, 0x9f, 0x98, 0x80}, 4, true},  /* U+1F600    */
+	        {{0xf4, 0x8f, 0xbf, 0xbf}, 4, true},  /* U+10FFFF   */
+	        {{0x00}, 1, true},                    /* NUL is fine */
+	        {{0xc0, 0x80}, 2, false},             /* overlong   */
+	        {{0xe0, 0x80, 0x80}, 3, false},       /* overlong   */
+	        {{0xed, 0xa0, 0x80}, 3, false},       /* surrogate  */
+	        {{0xf4, 0x90, 0x80, 0x80}, 4, false}, /* > U+10FFFF */
+	        {{0xe2, 0x82}, 2, false},             /* truncated  */
+	        {{0x80}, 1, false},                   /* stray cont */
+	        {{0xff}, 1, false},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -250,7 +250,7 @@ TEST(decode_utf8_names)
 		c[0] = 0x01;
 		c[1] = cases[i].len;
 		memcpy(c + 2, cases[i].bytes, cases[i].len);
-		c[2 + cases[i].len] = 0x02;     /* memory */
+		c[2 + cases[i].len] = 0x02; /* memory */
 		c[3 + cases[i].len] = 0x00;
 		section(&m, 7, c, 4u + cases[i].len);
 		if (cases[i].ok)
@@ -418,7 +418,7 @@ TEST(decode_data_count)
 TEST(decode_locals)
 {
 	struct mb m;
-	ba_wasm_load_options o = { .max_locals = 4 };
+	ba_wasm_load_options o = {.max_locals = 4};
 	ba_wasm_module *mod = NULL;
 	ba_wasm_diag d;
 
@@ -476,7 +476,7 @@ TEST(decode_locals)
 TEST(decode_load_caps)
 {
 	struct mb m;
-	ba_wasm_load_options o = { 0 };
+	ba_wasm_load_options o = {0};
 
 	start(&m);
 	SEC(&m, 1, 0x01, 0x60, 0x00, 0x00);
@@ -506,13 +506,13 @@ TEST(validate_limits)
 	struct mb m;
 
 	start(&m);
-	SEC(&m, 5, 0x01, 0x00, 0x80, 0x80, 0x04);               /* 65536 pages */
+	SEC(&m, 5, 0x01, 0x00, 0x80, 0x80, 0x04); /* 65536 pages */
 	EXPECT_OK(&m);
 	start(&m);
-	SEC(&m, 5, 0x01, 0x00, 0x81, 0x80, 0x04);               /* 65537 */
+	SEC(&m, 5, 0x01, 0x00, 0x81, 0x80, 0x04); /* 65537 */
 	EXPECT_ERR(&m, INVALID, "memory size must be at most 65536 pages (4GiB)");
 	start(&m);
-	SEC(&m, 5, 0x01, 0x01, 0x00, 0x81, 0x80, 0x04);         /* max 65537 */
+	SEC(&m, 5, 0x01, 0x01, 0x00, 0x81, 0x80, 0x04); /* max 65537 */
 	EXPECT_ERR(&m, INVALID, "memory size must be at most 65536 pages (4GiB)");
 	start(&m);
 	SEC(&m, 5, 0x01, 0x01, 0x02, 0x01);
@@ -606,11 +606,9 @@ TEST(module_import_export_queries)
 
 	start(&m);
 	SEC(&m, 1, 0x01, 0x60, 0x01, 0x7f, 0x01, 0x7e);
-	SEC(&m, 2, 0x04,
-	    0x03, 'e', 'n', 'v', 0x01, 'f', 0x00, 0x00,
-	    0x03, 'e', 'n', 'v', 0x03, 'm', 'e', 'm', 0x02, 0x01, 0x01, 0x04,
-	    0x03, 'e', 'n', 'v', 0x01, 't', 0x01, 0x6f, 0x00, 0x02,
-	    0x03, 'e', 'n', 'v', 0x01, 'g', 0x03, 0x7d, 0x01);
+	SEC(&m, 2, 0x04, 0x03, 'e', 'n', 'v', 0x01, 'f', 0x00, 0x00, 0x03, 'e', 'n', 'v', 0x03, 'm',
+	    'e', 'm', 0x02, 0x01, 0x01, 0x04, 0x03, 'e', 'n', 'v', 0x01, 't', 0x01, 0x6f, 0x00,
+	    0x02, 0x03, 'e', 'n', 'v', 0x01, 'g', 0x03, 0x7d, 0x01);
 	SEC(&m, 7, 0x03, 0x01, 'f', 0x00, 0x00, 0x01, 'm', 0x02, 0x00, 0x01, 'g', 0x03, 0x00);
 	CHECK_EQ_INT(ba_wasm_module_load(m.b, m.n, NULL, &mod, &d), BA_WASM_OK);
 
@@ -677,15 +675,14 @@ TEST(decode_elem_segments_all_encodings)
 	start(&m);
 	func_void(&m);
 	SEC(&m, 4, 0x01, 0x70, 0x00, 0x0a);
-	SEC(&m, 9, 0x08,
-	    0x00, 0x41, 0x00, 0x0b, 0x01, 0x00,                   /* active, funcs        */
-	    0x01, 0x00, 0x01, 0x00,                               /* passive, funcs       */
-	    0x02, 0x00, 0x41, 0x01, 0x0b, 0x00, 0x01, 0x00,       /* active table, funcs  */
-	    0x03, 0x00, 0x01, 0x00,                               /* declarative, funcs   */
-	    0x04, 0x41, 0x02, 0x0b, 0x01, 0xd2, 0x00, 0x0b,       /* active, exprs        */
-	    0x05, 0x70, 0x02, 0xd2, 0x00, 0x0b, 0xd0, 0x70, 0x0b, /* passive, exprs       */
+	SEC(&m, 9, 0x08, 0x00, 0x41, 0x00, 0x0b, 0x01, 0x00,            /* active, funcs        */
+	    0x01, 0x00, 0x01, 0x00,                                     /* passive, funcs       */
+	    0x02, 0x00, 0x41, 0x01, 0x0b, 0x00, 0x01, 0x00,             /* active table, funcs  */
+	    0x03, 0x00, 0x01, 0x00,                                     /* declarative, funcs   */
+	    0x04, 0x41, 0x02, 0x0b, 0x01, 0xd2, 0x00, 0x0b,             /* active, exprs        */
+	    0x05, 0x70, 0x02, 0xd2, 0x00, 0x0b, 0xd0, 0x70, 0x0b,       /* passive, exprs       */
 	    0x06, 0x00, 0x41, 0x03, 0x0b, 0x70, 0x01, 0xd0, 0x70, 0x0b, /* active table  */
-	    0x07, 0x70, 0x01, 0xd2, 0x00, 0x0b);                  /* declarative, exprs   */
+	    0x07, 0x70, 0x01, 0xd2, 0x00, 0x0b);                        /* declarative, exprs   */
 	CODE1(&m, 0x00, 0x0b);
 	CHECK_EQ_INT(ba_wasm_module_load(m.b, m.n, NULL, &mod, &d), BA_WASM_OK);
 	CHECK_EQ_UINT(mod->elem_count, 8);
@@ -739,10 +736,8 @@ TEST(decode_data_segments_all_encodings)
 	start(&m);
 	SEC(&m, 5, 0x01, 0x00, 0x01);
 	SEC(&m, 12, 0x03);
-	SEC(&m, 11, 0x03,
-	    0x00, 0x41, 0x00, 0x0b, 0x02, 'a', 'b',
-	    0x01, 0x01, 'c',
-	    0x02, 0x00, 0x41, 0x04, 0x0b, 0x01, 'd');
+	SEC(&m, 11, 0x03, 0x00, 0x41, 0x00, 0x0b, 0x02, 'a', 'b', 0x01, 0x01, 'c', 0x02, 0x00, 0x41,
+	    0x04, 0x0b, 0x01, 'd');
 	CHECK_EQ_INT(ba_wasm_module_load(m.b, m.n, NULL, &mod, &d), BA_WASM_OK);
 	CHECK_EQ_UINT(mod->data_count, 3);
 	CHECK(mod->has_data_count);
@@ -829,9 +824,9 @@ TEST(validate_body_diag_position)
 	/* (func (result i32) (i64.const 0)): the mismatch is found at the
 	 * function's `end`, byte 26 of the module. */
 	start(&m);
-	SEC(&m, 1, 0x01, 0x60, 0x00, 0x01, 0x7f);       /*  8..14 */
-	SEC(&m, 3, 0x01, 0x00);                         /* 15..18 */
-	CODE1(&m, 0x00, 0x42, 0x00, 0x0b);              /* 19..26 */
+	SEC(&m, 1, 0x01, 0x60, 0x00, 0x01, 0x7f); /*  8..14 */
+	SEC(&m, 3, 0x01, 0x00);                   /* 15..18 */
+	CODE1(&m, 0x00, 0x42, 0x00, 0x0b);        /* 19..26 */
 	CHECK_EQ_INT(load(&m, NULL, &d), BA_WASM_ERR_INVALID);
 	CHECK_EQ_STR(d.message, "type mismatch");
 	CHECK_EQ_UINT(d.offset, 26);
@@ -857,75 +852,156 @@ TEST(validate_body_typing)
 		ba_wasm_err err;
 		const char *msg;
 	} cases[] = {
-		/* Unreachable code: the stack is polymorphic. */
-		{ "unreachable add", { 0x00, 0x00, 0x6a, 0x1a, 0x0b }, 5, BA_WASM_OK, NULL },
-		{ "unreachable select", { 0x00, 0x00, 0x1b, 0x1a, 0x0b }, 5, BA_WASM_OK, NULL },
-		{ "unreachable then extra", { 0x00, 0x00, 0x41, 0x00, 0x0b }, 5,
-		  BA_WASM_ERR_INVALID, "type mismatch" },
-		{ "br then anything", { 0x00, 0x02, 0x40, 0x0c, 0x00, 0x6a, 0x6a, 0x1a, 0x0b, 0x0b },
-		  10, BA_WASM_OK, NULL },
-		/* Empty stack. */
-		{ "drop nothing", { 0x00, 0x1a, 0x0b }, 3, BA_WASM_ERR_INVALID, "type mismatch" },
-		/* Operand types. */
-		{ "i32.add of i64", { 0x00, 0x42, 0x00, 0x41, 0x00, 0x6a, 0x1a, 0x0b }, 8,
-		  BA_WASM_ERR_INVALID, "type mismatch" },
-		{ "conversion", { 0x00, 0x42, 0x00, 0xa7, 0xb7, 0xbd, 0x1a, 0x0b }, 8, BA_WASM_OK,
-		  NULL },
-		{ "sat trunc", { 0x00, 0x43, 0, 0, 0, 0, 0xfc, 0x05, 0x1a, 0x0b }, 10, BA_WASM_OK,
-		  NULL },
-		{ "sign ext", { 0x00, 0x42, 0x00, 0xc4, 0x1a, 0x0b }, 6, BA_WASM_OK, NULL },
-		/* br_table: every label needs the same arity. */
-		{ "br_table arity",
-		  { 0x00, 0x02, 0x7f, 0x02, 0x40, 0x41, 0x00, 0x0e, 0x01, 0x00, 0x01, 0x0b, 0x41,
-		    0x00, 0x0b, 0x1a, 0x0b }, 17, BA_WASM_ERR_INVALID, "type mismatch" },
-		{ "br_table unknown label", { 0x00, 0x41, 0x00, 0x0e, 0x00, 0x01, 0x0b }, 7,
-		  BA_WASM_ERR_INVALID, "unknown label" },
-		/* if without else must pass its parameters through. */
-		{ "if no else", { 0x00, 0x41, 0x01, 0x04, 0x7f, 0x41, 0x01, 0x0b, 0x1a, 0x0b }, 10,
-		  BA_WASM_ERR_INVALID, "type mismatch" },
-		{ "if else", { 0x00, 0x41, 0x01, 0x04, 0x7f, 0x41, 0x01, 0x05, 0x41, 0x02, 0x0b, 0x1a,
-		  0x0b }, 13, BA_WASM_OK, NULL },
-		/* Structure. */
-		{ "else in block", { 0x00, 0x02, 0x40, 0x05, 0x0b, 0x0b }, 6, BA_WASM_ERR_MALFORMED,
-		  "END opcode expected" },
-		{ "two elses", { 0x00, 0x41, 0x00, 0x04, 0x40, 0x05, 0x05, 0x0b, 0x0b }, 9,
-		  BA_WASM_ERR_MALFORMED, "END opcode expected" },
-		{ "no end", { 0x00, 0x01 }, 2, BA_WASM_ERR_MALFORMED, "unexpected end" },
-		{ "after end", { 0x00, 0x0b, 0x01 }, 3, BA_WASM_ERR_MALFORMED,
-		  "section size mismatch" },
-		{ "illegal opcode", { 0x00, 0x06, 0x0b }, 3, BA_WASM_ERR_MALFORMED, "illegal opcode" },
-		{ "illegal 0xfc", { 0x00, 0xfc, 0x12, 0x0b }, 4, BA_WASM_ERR_MALFORMED,
-		  "illegal opcode" },
-		/* select. */
-		{ "select t*", { 0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0x1c, 0x02, 0x7f, 0x7f, 0x1a,
-		  0x0b }, 13, BA_WASM_ERR_INVALID, "invalid result arity" },
-		{ "select t", { 0x00, 0xd0, 0x70, 0xd0, 0x70, 0x41, 0x00, 0x1c, 0x01, 0x70, 0x1a,
-		  0x0b }, 12, BA_WASM_OK, NULL },
-		{ "select refs", { 0x00, 0xd0, 0x70, 0xd0, 0x70, 0x41, 0x00, 0x1b, 0x1a, 0x0b }, 10,
-		  BA_WASM_ERR_INVALID, "type mismatch" },
-		/* Indices. */
-		{ "unknown local", { 0x00, 0x20, 0x05, 0x1a, 0x0b }, 5, BA_WASM_ERR_INVALID,
-		  "unknown local 5" },
-		{ "unknown global", { 0x00, 0x23, 0x00, 0x1a, 0x0b }, 5, BA_WASM_ERR_INVALID,
-		  "unknown global 0" },
-		{ "unknown function", { 0x00, 0x10, 0x09, 0x0b }, 4, BA_WASM_ERR_INVALID,
-		  "unknown function 9" },
-		{ "unknown memory", { 0x00, 0x3f, 0x00, 0x1a, 0x0b }, 5, BA_WASM_ERR_INVALID,
-		  "unknown memory 0" },
-		{ "unknown table", { 0x00, 0xfc, 0x10, 0x00, 0x1a, 0x0b }, 6, BA_WASM_ERR_INVALID,
-		  "unknown table 0" },
-		{ "unknown elem", { 0x00, 0xfc, 0x0d, 0x00, 0x0b }, 5, BA_WASM_ERR_INVALID,
-		  "unknown elem segment 0" },
-		{ "unknown type", { 0x00, 0x02, 0x05, 0x0b, 0x0b }, 5, BA_WASM_ERR_INVALID,
-		  "unknown type 5" },
-		{ "negative s33", { 0x00, 0x02, 0xff, 0x7f, 0x0b, 0x0b }, 6, BA_WASM_ERR_MALFORMED,
-		  NULL },
-		{ "ref.func undeclared", { 0x00, 0xd2, 0x00, 0x1a, 0x0b }, 5, BA_WASM_ERR_INVALID,
-		  "undeclared function reference" },
-		{ "ref.is_null of i32", { 0x00, 0x41, 0x00, 0xd1, 0x1a, 0x0b }, 6,
-		  BA_WASM_ERR_INVALID, "type mismatch" },
-		{ "ref.null bad type", { 0x00, 0xd0, 0x7f, 0x1a, 0x0b }, 5, BA_WASM_ERR_MALFORMED,
-		  "malformed reference type" },
+	        /* Unreachable code: the stack is polymorphic. */
+	        {"unreachable add", {0x00, 0x00, 0x6a, 0x1a, 0x0b}, 5, BA_WASM_OK, NULL},
+	        {"unreachable select", {0x00, 0x00, 0x1b, 0x1a, 0x0b}, 5, BA_WASM_OK, NULL},
+	        {"unreachable then extra",
+	         {0x00, 0x00, 0x41, 0x00, 0x0b},
+	         5,
+	         BA_WASM_ERR_INVALID,
+	         "type mismatch"},
+	        {"br then anything",
+	         {0x00, 0x02, 0x40, 0x0c, 0x00, 0x6a, 0x6a, 0x1a, 0x0b, 0x0b},
+	         10,
+	         BA_WASM_OK,
+	         NULL},
+	        /* Empty stack. */
+	        {"drop nothing", {0x00, 0x1a, 0x0b}, 3, BA_WASM_ERR_INVALID, "type mismatch"},
+	        /* Operand types. */
+	        {"i32.add of i64",
+	         {0x00, 0x42, 0x00, 0x41, 0x00, 0x6a, 0x1a, 0x0b},
+	         8,
+	         BA_WASM_ERR_INVALID,
+	         "type mismatch"},
+	        {"conversion",
+	         {0x00, 0x42, 0x00, 0xa7, 0xb7, 0xbd, 0x1a, 0x0b},
+	         8,
+	         BA_WASM_OK,
+	         NULL},
+	        {"sat trunc",
+	         {0x00, 0x43, 0, 0, 0, 0, 0xfc, 0x05, 0x1a, 0x0b},
+	         10,
+	         BA_WASM_OK,
+	         NULL},
+	        {"sign ext", {0x00, 0x42, 0x00, 0xc4, 0x1a, 0x0b}, 6, BA_WASM_OK, NULL},
+	        /* br_table: every label needs the same arity. */
+	        {"br_table arity",
+	         {0x00, 0x02, 0x7f, 0x02, 0x40, 0x41, 0x00, 0x0e, 0x01, 0x00, 0x01, 0x0b, 0x41,
+	          0x00, 0x0b, 0x1a, 0x0b},
+	         17,
+	         BA_WASM_ERR_INVALID,
+	         "type mismatch"},
+	        {"br_table unknown label",
+	         {0x00, 0x41, 0x00, 0x0e, 0x00, 0x01, 0x0b},
+	         7,
+	         BA_WASM_ERR_INVALID,
+	         "unknown label"},
+	        /* if without else must pass its parameters through. */
+	        {"if no else",
+	         {0x00, 0x41, 0x01, 0x04, 0x7f, 0x41, 0x01, 0x0b, 0x1a, 0x0b},
+	         10,
+	         BA_WASM_ERR_INVALID,
+	         "type mismatch"},
+	        {"if else",
+	         {0x00, 0x41, 0x01, 0x04, 0x7f, 0x41, 0x01, 0x05, 0x41, 0x02, 0x0b, 0x1a, 0x0b},
+	         13,
+	         BA_WASM_OK,
+	         NULL},
+	        /* Structure. */
+	        {"else in block",
+	         {0x00, 0x02, 0x40, 0x05, 0x0b, 0x0b},
+	         6,
+	         BA_WASM_ERR_MALFORMED,
+	         "END opcode expected"},
+	        {"two elses",
+	         {0x00, 0x41, 0x00, 0x04, 0x40, 0x05, 0x05, 0x0b, 0x0b},
+	         9,
+	         BA_WASM_ERR_MALFORMED,
+	         "END opcode expected"},
+	        {"no end", {0x00, 0x01}, 2, BA_WASM_ERR_MALFORMED, "unexpected end"},
+	        {"after end",
+	         {0x00, 0x0b, 0x01},
+	         3,
+	         BA_WASM_ERR_MALFORMED,
+	         "section size mismatch"},
+	        {"illegal opcode", {0x00, 0x06, 0x0b}, 3, BA_WASM_ERR_MALFORMED, "illegal opcode"},
+	        {"illegal 0xfc",
+	         {0x00, 0xfc, 0x12, 0x0b},
+	         4,
+	         BA_WASM_ERR_MALFORMED,
+	         "illegal opcode"},
+	        /* select. */
+	        {"select t*",
+	         {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0x1c, 0x02, 0x7f, 0x7f, 0x1a, 0x0b},
+	         13,
+	         BA_WASM_ERR_INVALID,
+	         "invalid result arity"},
+	        {"select t",
+	         {0x00, 0xd0, 0x70, 0xd0, 0x70, 0x41, 0x00, 0x1c, 0x01, 0x70, 0x1a, 0x0b},
+	         12,
+	         BA_WASM_OK,
+	         NULL},
+	        {"select refs",
+	         {0x00, 0xd0, 0x70, 0xd0, 0x70, 0x41, 0x00, 0x1b, 0x1a, 0x0b},
+	         10,
+	         BA_WASM_ERR_INVALID,
+	         "type mismatch"},
+	        /* Indices. */
+	        {"unknown local",
+	         {0x00, 0x20, 0x05, 0x1a, 0x0b},
+	         5,
+	         BA_WASM_ERR_INVALID,
+	         "unknown local 5"},
+	        {"unknown global",
+	         {0x00, 0x23, 0x00, 0x1a, 0x0b},
+	         5,
+	         BA_WASM_ERR_INVALID,
+	         "unknown global 0"},
+	        {"unknown function",
+	         {0x00, 0x10, 0x09, 0x0b},
+	         4,
+	         BA_WASM_ERR_INVALID,
+	         "unknown function 9"},
+	        {"unknown memory",
+	         {0x00, 0x3f, 0x00, 0x1a, 0x0b},
+	         5,
+	         BA_WASM_ERR_INVALID,
+	         "unknown memory 0"},
+	        {"unknown table",
+	         {0x00, 0xfc, 0x10, 0x00, 0x1a, 0x0b},
+	         6,
+	         BA_WASM_ERR_INVALID,
+	         "unknown table 0"},
+	        {"unknown elem",
+	         {0x00, 0xfc, 0x0d, 0x00, 0x0b},
+	         5,
+	         BA_WASM_ERR_INVALID,
+	         "unknown elem segment 0"},
+	        {"unknown type",
+	         {0x00, 0x02, 0x05, 0x0b, 0x0b},
+	         5,
+	         BA_WASM_ERR_INVALID,
+	         "unknown type 5"},
+	        {"negative s33",
+	         {0x00, 0x02, 0xff, 0x7f, 0x0b, 0x0b},
+	         6,
+	         BA_WASM_ERR_MALFORMED,
+	         NULL},
+	        {"ref.func undeclared",
+	         {0x00, 0xd2, 0x00, 0x1a, 0x0b},
+	         5,
+	         BA_WASM_ERR_INVALID,
+	         "undeclared function reference"},
+	        {"ref.is_null of i32",
+	         {0x00, 0x41, 0x00, 0xd1, 0x1a, 0x0b},
+	         6,
+	         BA_WASM_ERR_INVALID,
+	         "type mismatch"},
+	        {"ref.null bad type",
+	         {0x00, 0xd0, 0x7f, 0x1a, 0x0b},
+	         5,
+	         BA_WASM_ERR_MALFORMED,
+	         "malformed reference type"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -985,7 +1061,7 @@ TEST(validate_memory_instructions)
 	start(&m);
 	func_void(&m);
 	SEC(&m, 5, 0x01, 0x00, 0x01);
-	CODE1(&m, 0x00, 0x41, 0x00, 0x31, 0x01, 0x00, 0x1a, 0x0b);     /* i64.load8_u */
+	CODE1(&m, 0x00, 0x41, 0x00, 0x31, 0x01, 0x00, 0x1a, 0x0b); /* i64.load8_u */
 	EXPECT_ERR(&m, INVALID, "alignment must not be larger than natural");
 	start(&m);
 	func_void(&m);
@@ -1134,7 +1210,7 @@ TEST(validate_simd_unsupported)
 TEST(decode_truncations_and_mutations)
 {
 	struct mb m;
-	static const uint8_t values[] = { 0x00, 0x01, 0x0b, 0x40, 0x7f, 0x80, 0xff };
+	static const uint8_t values[] = {0x00, 0x01, 0x0b, 0x40, 0x7f, 0x80, 0xff};
 
 	start(&m);
 	SEC(&m, 1, 0x02, 0x60, 0x00, 0x00, 0x60, 0x01, 0x7f, 0x01, 0x7f);
@@ -1147,10 +1223,8 @@ TEST(decode_truncations_and_mutations)
 	SEC(&m, 8, 0x00);
 	SEC(&m, 9, 0x01, 0x00, 0x23, 0x00, 0x0b, 0x02, 0x00, 0x01);
 	SEC(&m, 12, 0x01);
-	SEC(&m, 10, 0x02,
-	    0x02, 0x00, 0x0b,
-	    0x15, 0x01, 0x01, 0x7f, 0x20, 0x00, 0x41, 0x00, 0x28, 0x02, 0x04, 0x6a, 0x02, 0x7f,
-	    0x41, 0x01, 0x0b, 0x6a, 0xfc, 0x09, 0x00, 0x0b);
+	SEC(&m, 10, 0x02, 0x02, 0x00, 0x0b, 0x15, 0x01, 0x01, 0x7f, 0x20, 0x00, 0x41, 0x00, 0x28,
+	    0x02, 0x04, 0x6a, 0x02, 0x7f, 0x41, 0x01, 0x0b, 0x6a, 0xfc, 0x09, 0x00, 0x0b);
 	SEC(&m, 11, 0x01, 0x01, 0x02, 'h', 'i');
 	SEC(&m, 0, 0x04, 'n', 'a', 'm', 'e');
 	EXPECT_OK(&m);
@@ -1163,7 +1237,8 @@ TEST(decode_truncations_and_mutations)
 		t.n = n;
 		err = load(&t, NULL, &d);
 		if (err != BA_WASM_OK && err != BA_WASM_ERR_MALFORMED && err != BA_WASM_ERR_INVALID)
-			ba_test_fail(__FILE__, __LINE__, "prefix %zu: %s", n, ba_wasm_err_name(err));
+			ba_test_fail(__FILE__, __LINE__, "prefix %zu: %s", n,
+			             ba_wasm_err_name(err));
 		if (err && !d.message[0])
 			ba_test_fail(__FILE__, __LINE__, "prefix %zu: no message", n);
 	}
@@ -1180,8 +1255,8 @@ TEST(decode_truncations_and_mutations)
 				             values[k]);
 			if (err && err != BA_WASM_ERR_LIMIT && d.offset != SIZE_MAX &&
 			    d.offset > t.n)
-				ba_test_fail(__FILE__, __LINE__, "byte %zu: offset %zu past the end",
-				             i, d.offset);
+				ba_test_fail(__FILE__, __LINE__,
+				             "byte %zu: offset %zu past the end", i, d.offset);
 		}
 	}
 }
@@ -1206,12 +1281,11 @@ TEST(module_texts)
 
 TEST(module_load_arguments)
 {
-	ba_wasm_module *mod = (ba_wasm_module *)&mod;   /* must be overwritten */
+	ba_wasm_module *mod = (ba_wasm_module *)&mod; /* must be overwritten */
 	ba_wasm_diag d;
 
 	CHECK_EQ_INT(ba_wasm_module_load(NULL, 8, NULL, &mod, &d), BA_WASM_ERR_ARGS);
-	CHECK_EQ_INT(ba_wasm_module_load((const uint8_t *)"", 0, NULL, NULL, &d),
-	             BA_WASM_ERR_ARGS);
+	CHECK_EQ_INT(ba_wasm_module_load((const uint8_t *)"", 0, NULL, NULL, &d), BA_WASM_ERR_ARGS);
 	CHECK_EQ_INT(ba_wasm_module_load(NULL, 0, NULL, &mod, NULL), BA_WASM_ERR_MALFORMED);
 	CHECK(mod == NULL);
 }
