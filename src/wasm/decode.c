@@ -57,7 +57,9 @@ struct dec {
 
 	/* Allocated capacities of the module's growable arrays. Arrays grow
 	 * as entries are actually read, never to a count announced by the
-	 * input, so a lying vector length cannot make us allocate much. */
+	 * input, so a lying vector length cannot make us allocate much. (The
+	 * value-type lists of a function type are allocated at their stated
+	 * length, which rd_len bounds by the bytes left in the input.) */
 	uint32_t cap_types, cap_imports, cap_funcs, cap_tables, cap_memories;
 	uint32_t cap_globals, cap_exports, cap_elems, cap_datas;
 
