@@ -12,6 +12,13 @@
  * are reloaded after every call and every memory.grow, because a callee or a
  * host function may grow the memory.
  *
+ * Limits: fuel is a register count, decremented by the amount each branch
+ * or call carries (see compile.c) and tested for sign. When a deadline is
+ * set the count is handed out in chunks and the clock is read between
+ * them, so the deadline costs nothing per instruction. The interrupt flag
+ * is loaded (relaxed) at every loop back-edge and call. Call depth and the
+ * value stack are checked on entry to each function.
+ *
  * Traps leave through one exit that fills the diag with the trap kind, the
  * function index and the wasm byte offset of the instruction, found in the
  * code's position map.
