@@ -33,9 +33,9 @@ FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) \
 DIFF_RUN := $(FUZZ_DIR)/diff_run
 DIFF_RUN_OBJS := $(BUILD)/obj/fuzz/diff_run.o $(BUILD)/obj/fuzz/imports.o
 # The libFuzzer options every run uses: inputs up to 64 KiB, 2 GiB of RSS,
-# and an input that takes 10 s is a finding (the store's fuel makes every
-# honest input far quicker than that).
-FUZZ_OPTS := -max_len=65536 -rss_limit_mb=2048 -timeout=10
+# an input that takes 10 s is a finding (the store's fuel makes every
+# honest input far quicker than that), and the binary format's tokens.
+FUZZ_OPTS := -max_len=65536 -rss_limit_mb=2048 -timeout=10 -dict=fuzz/wasm.dict
 
 .PHONY: fuzz-build fuzz-replay fuzz-diff fuzz-corpus
 
