@@ -179,6 +179,7 @@ enum ba_wasm__cmp {
 	X(i32_shl_add_k) /* [h][d|x][s|k]  (x << s) + k                     */ \
 	X(i32_shr_and_k) /* [h][d|x][s|k]  (x >> s) & k, unsigned           */ \
 	X(i32_xor_rotl_k) /* [h][d|x][y|k]  x ^ rotl(y, k)                  */ \
+	X(i32_xor_shl_k) X(i32_xor_shr_u_k)  /* x ^ (y << k), x ^ (y >> k)   */ \
 	X(i32_div_s) X(i32_div_u) X(i32_rem_s) X(i32_rem_u) \
 	X(i32_shl) X(i32_shr_s) X(i32_shr_u) X(i32_rotl) X(i32_rotr) \
 	X(i32_shl_k) X(i32_shr_s_k) X(i32_shr_u_k) X(i32_rotl_k) X(i32_rotr_k) \
@@ -191,6 +192,7 @@ enum ba_wasm__cmp {
 	X(i64_add) X(i64_sub) X(i64_mul) X(i64_and) X(i64_or) X(i64_xor) \
 	X(i64_add_k) X(i64_mul_k) X(i64_and_k) X(i64_or_k) X(i64_xor_k) \
 	X(i64_add3)      /* [h][d|x][y|z]  x + y + z                        */ \
+	X(i64_xor_shl_k) X(i64_xor_shr_u_k) X(i64_xor_rotl_k) /* as for i32  */ \
 	X(i64_div_s) X(i64_div_u) X(i64_rem_s) X(i64_rem_u) \
 	X(i64_shl) X(i64_shr_s) X(i64_shr_u) X(i64_rotl) X(i64_rotr) \
 	X(i64_shl_k) X(i64_shr_s_k) X(i64_shr_u_k) X(i64_rotl_k) X(i64_rotr_k) \

@@ -741,16 +741,33 @@ static bool fuse_binop(struct comp *c, unsigned op, const struct ventry *x, cons
 		else
 			return false;
 		return true;
-	case BA_WASM__OP_i64_xor:
-		/* Only a 32-bit rotate can feed it as a TEMP, so this is an
-		 * i32.xor and 32 bits of result suffice. */
-		if (take_last(c, y, BA_WASM__OP_i32_rotl_k, ops))
-			emit_fused(c, BA_WASM__OP_i32_xor_rotl_k, xs, ops[0].s.b, (uint32_t)ops[1].u64);
-		else if (take_last(c, x, BA_WASM__OP_i32_rotl_k, ops))
-			emit_fused(c, BA_WASM__OP_i32_xor_rotl_k, ys, ops[0].s.b, (uint32_t)ops[1].u64);
-		else
+	case BA_WASM__OP_i64_xor: {
+		/* x ^ shift(y, k), the mixing step of hashes and generators.
+		 * The producer's width tells whether this is i32.xor. */
+		static const uint16_t pairs[][2] = {
+			{ BA_WASM__OP_i32_rotl_k, BA_WASM__OP_i32_xor_rotl_k },
+			{ BA_WASM__OP_i32_shl_k, BA_WASM__OP_i32_xor_shl_k },
+			{ BA_WASM__OP_i32_shr_u_k, BA_WASM__OP_i32_xor_shr_u_k },
+			{ BA_WASM__OP_i64_rotl_k, BA_WASM__OP_i64_xor_rotl_k },
+			{ BA_WASM__OP_i64_shl_k, BA_WASM__OP_i64_xor_shl_k },
+			{ BA_WASM__OP_i64_shr_u_k, BA_WASM__OP_i64_xor_shr_u_k },
+		};
+
+		if (!c->last_valid)
 			return false;
-		return true;
+		for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+			if (c->last_op != pairs[i][0])
+				continue;
+			if (take_last(c, y, pairs[i][0], ops))
+				emit_fused(c, pairs[i][1], xs, ops[0].s.b, (uint32_t)ops[1].u64);
+			else if (take_last(c, x, pairs[i][0], ops))
+				emit_fused(c, pairs[i][1], ys, ops[0].s.b, (uint32_t)ops[1].u64);
+			else
+				return false;
+			return true;
+		}
+		return false;
+	}
 	case BA_WASM__OP_f32_add:
 	case BA_WASM__OP_f64_add: {
 		unsigned mul = op == BA_WASM__OP_f32_add ? BA_WASM__OP_f32_mul : BA_WASM__OP_f64_mul;

@@ -1187,6 +1187,26 @@ op_i32_xor_rotl_k:
 	D1 = (uint32_t)X1 ^ rotl32((uint32_t)Y2, ip[2].s.b);
 	NEXT(3);
 
+op_i32_xor_shl_k:
+	D1 = (uint32_t)X1 ^ ((uint32_t)Y2 << (ip[2].s.b & 31));
+	NEXT(3);
+
+op_i32_xor_shr_u_k:
+	D1 = (uint32_t)X1 ^ ((uint32_t)Y2 >> (ip[2].s.b & 31));
+	NEXT(3);
+
+op_i64_xor_shl_k:
+	D1 = X1 ^ (Y2 << (ip[2].s.b & 63));
+	NEXT(3);
+
+op_i64_xor_shr_u_k:
+	D1 = X1 ^ (Y2 >> (ip[2].s.b & 63));
+	NEXT(3);
+
+op_i64_xor_rotl_k:
+	D1 = X1 ^ rotl64(Y2, ip[2].s.b);
+	NEXT(3);
+
 op_i64_add3:
 	D1 = X1 + Y2 + fp[ip[2].s.b];
 	NEXT(3);
