@@ -29,6 +29,13 @@
 #define DEFAULT_MAX_FUNCTIONS  1000000u
 #define DEFAULT_MAX_LOCALS     50000u
 #define DEFAULT_MAX_BODY_BYTES (8u << 20)
+/*
+ * Parameters and results of one function type. Not a spec rule but the
+ * JS API's implementation limit, which browsers enforce too: checking a
+ * call, a branch or a block end costs time in proportion to the arity, so
+ * without a cap a small module could make validation run for minutes.
+ */
+#define MAX_TYPE_ARITY 1000u
 
 enum {
 	SEC_CUSTOM = 0,
@@ -451,6 +458,10 @@ static ba_wasm_err rd_type_section(struct dec *d)
 		 * them to memcpy and friends without a special case. */
 		if ((err = ba_wasm__rd_len(&d->r, &np)))
 			return err;
+		if (np > MAX_TYPE_ARITY)
+			return ba_wasm__fail(d->diag, BA_WASM_ERR_LIMIT, d->r.pos,
+			                     "function type has %u parameters, the limit is %u", np,
+			                     MAX_TYPE_ARITY);
 		vt = malloc((np ? np : 1) * sizeof(*vt));
 		if (!vt)
 			return nomem(d);
@@ -462,6 +473,10 @@ static ba_wasm_err rd_type_section(struct dec *d)
 		}
 		if ((err = ba_wasm__rd_len(&d->r, &nr)))
 			return err;
+		if (nr > MAX_TYPE_ARITY)
+			return ba_wasm__fail(d->diag, BA_WASM_ERR_LIMIT, d->r.pos,
+			                     "function type has %u results, the limit is %u", nr,
+			                     MAX_TYPE_ARITY);
 		vt = malloc((nr ? nr : 1) * sizeof(*vt));
 		if (!vt)
 			return nomem(d);

@@ -482,8 +482,18 @@ ba_wasm_err ba_wasm__skim_bodies(const ba_wasm_module *m, uint32_t first_defined
 /* Typing of function bodies                                                */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * A function type as the validator uses it: value types as bytes, the
+ * encoding of the operand stack, so that matching a type list against the
+ * stack is a memcmp and pushing one a memcpy.
+ */
+struct vtype {
+	const uint8_t *params, *results;
+	uint32_t nparams, nresults;
+};
+
 struct frame {
-	const ba_wasm_valtype *params, *results;
+	const uint8_t *params, *results;
 	uint32_t nparams, nresults;
 	uint32_t height; /* operand stack height at entry */
 	uint8_t kind;
@@ -497,22 +507,50 @@ struct vstate {
 	uint32_t nvals, capvals;
 	struct frame *frames;
 	uint32_t nframes, capframes;
-	bool simd; /* some body used SIMD              */
+	struct vtype *types; /* one per module type             */
+	uint8_t *type_bytes; /* storage for their value types   */
+	bool simd;           /* some body used SIMD              */
 	size_t simd_off;
 	uint32_t simd_func;
 };
 
 /* Storage for one-value block types. */
-static const ba_wasm_valtype one_type[] = {BA_WASM_I32,      BA_WASM_I64,  BA_WASM_F32,
-                                           BA_WASM_F64,      BA_WASM_V128, BA_WASM_FUNCREF,
-                                           BA_WASM_EXTERNREF};
+static const uint8_t one_type[] = {BA_WASM_I32,  BA_WASM_I64,     BA_WASM_F32,      BA_WASM_F64,
+                                   BA_WASM_V128, BA_WASM_FUNCREF, BA_WASM_EXTERNREF};
 
-static const ba_wasm_valtype *single(uint8_t t)
+static const uint8_t *single(uint8_t t)
 {
-	for (size_t i = 0; i < sizeof(one_type) / sizeof(one_type[0]); i++)
-		if (one_type[i] == (ba_wasm_valtype)t)
-			return &one_type[i];
-	return NULL;
+	const uint8_t *p = memchr(one_type, t, sizeof(one_type));
+
+	return p ? p : one_type;
+}
+
+static ba_wasm_err build_vtypes(struct vstate *v, ba_wasm_diag *diag)
+{
+	const ba_wasm_module *m = v->m;
+	size_t total = 0, at = 0;
+
+	for (uint32_t i = 0; i < m->type_count; i++)
+		total += (size_t)m->types[i].param_count + m->types[i].result_count;
+	v->types = calloc((size_t)m->type_count + 1, sizeof(*v->types));
+	v->type_bytes = malloc(total + 1);
+	if (!v->types || !v->type_bytes)
+		return ba_wasm__fail(diag, BA_WASM_ERR_NOMEM, SIZE_MAX,
+		                     "out of memory while validating");
+	for (uint32_t i = 0; i < m->type_count; i++) {
+		const ba_wasm_functype *ft = &m->types[i];
+		struct vtype *t = &v->types[i];
+
+		t->nparams = ft->param_count;
+		t->nresults = ft->result_count;
+		t->params = v->type_bytes + at;
+		for (uint32_t k = 0; k < ft->param_count; k++)
+			v->type_bytes[at++] = (uint8_t)ft->params[k];
+		t->results = v->type_bytes + at;
+		for (uint32_t k = 0; k < ft->result_count; k++)
+			v->type_bytes[at++] = (uint8_t)ft->results[k];
+	}
+	return BA_WASM_OK;
 }
 
 static ba_wasm_err grow_vals(struct vstate *v, uint64_t need, size_t off)
@@ -555,11 +593,53 @@ static inline int pop(struct vstate *v, uint8_t expect)
 	return actual;
 }
 
-static inline bool pop_vals(struct vstate *v, const ba_wasm_valtype *t, uint32_t n)
+/*
+ * Whether the n stack values s match the type list t, where an Unknown on
+ * the stack matches anything (t itself never holds Unknown). Eight bytes
+ * at a time: a byte is bad when it differs from t and is not Unknown (0).
+ * Calls, branches and block ends of high arity make this the hot loop of
+ * adversarial modules.
+ */
+static inline bool stack_matches(const uint8_t *s, const uint8_t *t, uint32_t n)
 {
-	for (uint32_t i = n; i-- > 0;)
-		if (pop(v, (uint8_t)t[i]) < 0)
+	const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f), high = UINT64_C(0x8080808080808080);
+	uint32_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t a, b, d;
+
+		memcpy(&a, s + i, 8);
+		memcpy(&b, t + i, 8);
+		d = a ^ b;
+		/* High bit of each byte: set iff the byte is non-zero. */
+		if (((((d & low7) + low7) | d) & ((((a & low7) + low7) | a) & high)) != 0)
 			return false;
+	}
+	for (; i < n; i++)
+		if (s[i] != t[i] && s[i] != UNKNOWN)
+			return false;
+	return true;
+}
+
+/*
+ * pop_vals of the spec, in one step: the values present above the frame's
+ * height must match the last types of t, and any types beyond them come
+ * from the polymorphic base of unreachable code (Unknown, matching
+ * anything) -- or are a mismatch in reachable code. The cost depends on
+ * what is actually on the stack, not on the length of t.
+ */
+static inline bool pop_vals(struct vstate *v, const uint8_t *t, uint32_t n)
+{
+	struct frame *f = top(v);
+	uint32_t avail = v->nvals - f->height;
+	uint32_t k = n < avail ? n : avail;
+
+	if (k < n && !f->unreachable)
+		return false;
+	/* k == 0 covers empty type lists, which may be NULL. */
+	if (k && !stack_matches(v->vals + v->nvals - k, t + (n - k), k))
+		return false;
+	v->nvals -= k;
 	return true;
 }
 
@@ -573,20 +653,21 @@ static inline ba_wasm_err push(struct vstate *v, uint8_t t, size_t off)
 	return BA_WASM_OK;
 }
 
-static ba_wasm_err push_vals(struct vstate *v, const ba_wasm_valtype *t, uint32_t n, size_t off)
+static ba_wasm_err push_vals(struct vstate *v, const uint8_t *t, uint32_t n, size_t off)
 {
 	ba_wasm_err err;
 
 	if ((uint64_t)v->nvals + n > v->capvals &&
 	    (err = grow_vals(v, (uint64_t)v->nvals + n, off)))
 		return err;
-	for (uint32_t i = 0; i < n; i++)
-		v->vals[v->nvals++] = (uint8_t)t[i];
+	if (n)
+		memcpy(v->vals + v->nvals, t, n);
+	v->nvals += n;
 	return BA_WASM_OK;
 }
 
-static ba_wasm_err push_frame(struct vstate *v, uint8_t kind, const ba_wasm_valtype *params,
-                              uint32_t np, const ba_wasm_valtype *results, uint32_t nr, size_t off)
+static ba_wasm_err push_frame(struct vstate *v, uint8_t kind, const uint8_t *params, uint32_t np,
+                              const uint8_t *results, uint32_t nr, size_t off)
 {
 	struct frame *f;
 
@@ -623,23 +704,22 @@ static void set_unreachable(struct vstate *v)
 	f->unreachable = true;
 }
 
-static bool same_types(const ba_wasm_valtype *a, uint32_t na, const ba_wasm_valtype *b, uint32_t nb)
+static bool same_types(const uint8_t *a, uint32_t na, const uint8_t *b, uint32_t nb)
 {
-	if (na != nb)
-		return false;
-	for (uint32_t i = 0; i < na; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
+	return na == nb && (na == 0 || memcmp(a, b, na) == 0);
 }
 
 /* br_table: push_vals(pop_vals(labels)) keeps the *actual* popped types,
  * which differ from the label types where Unknown was popped. */
-static bool pop_push_label(struct vstate *v, const ba_wasm_valtype *t, uint32_t n, size_t off,
+static bool pop_push_label(struct vstate *v, const uint8_t *t, uint32_t n, size_t off,
                            ba_wasm_err *err)
 {
 	uint32_t before = v->nvals, real, h;
 
+	/* All n values already on the stack: popping and pushing them back
+	 * leaves it as it is, so only the check remains. */
+	if (v->nvals - top(v)->height >= n)
+		return stack_matches(v->vals + v->nvals - n, t, n);
 	if (!pop_vals(v, t, n))
 		return false;
 	/* The values popped from the real stack are still in place above
@@ -769,16 +849,16 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 {
 	const ba_wasm_module *m = v->m;
 	const ba_wasm__func_def *fd = &m->funcs[fi];
-	const ba_wasm_functype *ft = &m->types[fd->type_index];
+	const struct vtype *ft = &v->types[fd->type_index];
 	ba_wasm__reader rd = body_reader(m, fd, v->diag);
-	const uint64_t nlocals = (uint64_t)ft->param_count + fd->local_count;
+	const uint64_t nlocals = (uint64_t)ft->nparams + fd->local_count;
 	struct ins in;
 	ba_wasm_err err;
 
 	v->nvals = 0;
 	v->nframes = 0;
 	in.off = rd.pos;
-	if ((err = push_frame(v, K_FUNC, NULL, 0, ft->results, ft->result_count, rd.pos)))
+	if ((err = push_frame(v, K_FUNC, NULL, 0, ft->results, ft->nresults, rd.pos)))
 		return err;
 
 #define FAIL(kind, ...)                                                                \
@@ -839,7 +919,7 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 		case 0x02:   /* block */
 		case 0x03:   /* loop */
 		case 0x04: { /* if */
-			const ba_wasm_valtype *p = NULL, *r = NULL;
+			const uint8_t *p = NULL, *r = NULL;
 			uint32_t np = 0, nr = 0;
 
 			if (in.bt == BT_VAL) {
@@ -848,10 +928,10 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 			} else if (in.bt == BT_TYPE) {
 				if (in.x >= m->type_count)
 					FAIL(INVALID, "unknown type %u", in.x);
-				p = m->types[in.x].params;
-				np = m->types[in.x].param_count;
-				r = m->types[in.x].results;
-				nr = m->types[in.x].result_count;
+				p = v->types[in.x].params;
+				np = v->types[in.x].nparams;
+				r = v->types[in.x].results;
+				nr = v->types[in.x].nresults;
 			}
 			if (in.op == 0x04)
 				POP(BA_WASM_I32);
@@ -900,7 +980,7 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 		case 0x0C:   /* br */
 		case 0x0D: { /* br_if */
 			const struct frame *f;
-			const ba_wasm_valtype *t;
+			const uint8_t *t;
 			uint32_t n;
 
 			if (in.x >= v->nframes)
@@ -920,6 +1000,7 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 		case 0x0E: { /* br_table */
 			ba_wasm__reader lr = rd;
 			const struct frame *f;
+			const uint8_t *t, *checked = NULL;
 			uint32_t arity;
 
 			POP(BA_WASM_I32);
@@ -939,12 +1020,19 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 				f = &v->frames[v->nframes - 1 - l];
 				if ((f->kind == K_LOOP ? f->nparams : f->nresults) != arity)
 					goto mismatch;
-				if (!pop_push_label(v, f->kind == K_LOOP ? f->params : f->results,
-				                    arity, in.off, &err)) {
+				/* Checking the same type list twice in a row
+				 * changes nothing (the first check left exactly
+				 * matching values on the stack), so a long table
+				 * of equal labels costs one check. */
+				t = f->kind == K_LOOP ? f->params : f->results;
+				if (arity == 0 || t == checked)
+					continue;
+				if (!pop_push_label(v, t, arity, in.off, &err)) {
 					if (err)
 						goto out;
 					goto mismatch;
 				}
+				checked = t;
 			}
 			f = &v->frames[v->nframes - 1 - in.x];
 			POPN(f->kind == K_LOOP ? f->params : f->results, arity);
@@ -952,31 +1040,31 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 			break;
 		}
 		case 0x0F: /* return */
-			POPN(ft->results, ft->result_count);
+			POPN(ft->results, ft->nresults);
 			set_unreachable(v);
 			break;
 		case 0x10: { /* call */
-			const ba_wasm_functype *t;
+			const struct vtype *t;
 
 			if (in.x >= m->func_count)
 				FAIL(INVALID, "unknown function %u", in.x);
-			t = ba_wasm__func_type(m, in.x);
-			POPN(t->params, t->param_count);
-			PUSHN(t->results, t->result_count);
+			t = &v->types[m->funcs[in.x].type_index];
+			POPN(t->params, t->nparams);
+			PUSHN(t->results, t->nresults);
 			break;
 		}
 		case 0x11: { /* call_indirect */
-			const ba_wasm_functype *t;
+			const struct vtype *t;
 
 			NEED_TABLE(in.y);
 			if (in.x >= m->type_count)
 				FAIL(INVALID, "unknown type %u", in.x);
 			if (m->tables[in.y].elem != BA_WASM_FUNCREF)
 				goto mismatch;
-			t = &m->types[in.x];
+			t = &v->types[in.x];
 			POP(BA_WASM_I32);
-			POPN(t->params, t->param_count);
-			PUSHN(t->results, t->result_count);
+			POPN(t->params, t->nparams);
+			PUSHN(t->results, t->nresults);
 			break;
 		}
 		case 0x1A: /* drop */
@@ -1013,9 +1101,8 @@ static ba_wasm_err check_body(struct vstate *v, uint32_t fi)
 
 			if (in.x >= nlocals)
 				FAIL(INVALID, "unknown local %u", in.x);
-			t = (uint8_t)(in.x < ft->param_count
-			                      ? ft->params[in.x]
-			                      : fd->local_types[in.x - ft->param_count]);
+			t = in.x < ft->nparams ? ft->params[in.x]
+			                       : (uint8_t)fd->local_types[in.x - ft->nparams];
 			if (in.op != 0x20)
 				POP(t);
 			if (in.op != 0x21)
@@ -1434,6 +1521,19 @@ ba_wasm_err ba_wasm__validate(ba_wasm_module *module, const ba_wasm_load_options
 		i = m->func_import_count;
 		goto skim_rest;
 	}
+	if ((err = build_vtypes(&v, diag)))
+		goto done;
+	/* Both stacks exist before the first body, so the stack pointers are
+	 * never NULL (pointer arithmetic on NULL, even +0, is undefined). */
+	if ((err = grow_vals(&v, 1, SIZE_MAX)))
+		goto done;
+	v.frames = malloc(64 * sizeof(*v.frames));
+	if (!v.frames) {
+		err = ba_wasm__fail(diag, BA_WASM_ERR_NOMEM, SIZE_MAX,
+		                    "out of memory while validating");
+		goto done;
+	}
+	v.capframes = 64;
 
 	for (i = m->func_import_count; i < m->func_count; i++) {
 		err = check_body(&v, i);
@@ -1492,5 +1592,7 @@ skim_rest:
 done:
 	free(v.vals);
 	free(v.frames);
+	free(v.types);
+	free(v.type_bytes);
 	return err;
 }

@@ -495,6 +495,26 @@ TEST(decode_load_caps)
 	EXPECT_ERR_OPT(&m, &o, LIMIT, NULL);
 	o.max_module_bytes = m.n;
 	expect_load(__FILE__, __LINE__, &m, &o, BA_WASM_OK, NULL);
+
+	/* At most 1000 parameters and 1000 results per function type. */
+	for (uint32_t n = 1000; n <= 1001; n++) {
+		uint8_t c[1100];
+		size_t k = 0;
+
+		c[k++] = 0x01;
+		c[k++] = 0x60;
+		c[k++] = (uint8_t)(0x80 | (n & 0x7f));
+		c[k++] = (uint8_t)(n >> 7);
+		memset(c + k, 0x7f, n);
+		k += n;
+		c[k++] = 0x00;
+		start(&m);
+		section(&m, 1, c, k);
+		if (n == 1000)
+			EXPECT_OK(&m);
+		else
+			EXPECT_ERR(&m, LIMIT, "function type has 1001 parameters");
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -997,6 +1017,20 @@ TEST(validate_body_typing)
 	         6,
 	         BA_WASM_ERR_INVALID,
 	         "type mismatch"},
+	        /* br_table in unreachable code: the Unknown popped for the first
+	         * label stays Unknown, so labels of different types agree. */
+	        {"br_table unknowns",
+	         {0x00, 0x02, 0x7f, 0x02, 0x7d, 0x00, 0x0e, 0x01, 0x00, 0x01, 0x0b, 0x1a, 0x41,
+	          0x00, 0x0b, 0x1a, 0x0b},
+	         17,
+	         BA_WASM_OK,
+	         NULL},
+	        {"br_table real value",
+	         {0x00, 0x02, 0x7f, 0x02, 0x7d, 0x43, 0,    0,    0,    0,    0x41, 0x00,
+	          0x0e, 0x01, 0x00, 0x01, 0x0b, 0x1a, 0x41, 0x00, 0x0b, 0x1a, 0x0b},
+	         23,
+	         BA_WASM_ERR_INVALID,
+	         "type mismatch"},
 	        {"ref.null bad type",
 	         {0x00, 0xd0, 0x7f, 0x1a, 0x0b},
 	         5,
@@ -1288,4 +1322,24 @@ TEST(module_load_arguments)
 	CHECK_EQ_INT(ba_wasm_module_load((const uint8_t *)"", 0, NULL, NULL, &d), BA_WASM_ERR_ARGS);
 	CHECK_EQ_INT(ba_wasm_module_load(NULL, 0, NULL, &mod, NULL), BA_WASM_ERR_MALFORMED);
 	CHECK(mod == NULL);
+}
+
+/*
+ * Found by fuzz_load: a br_table of arity 0 as the function's first
+ * operand-stack use touched the (then unallocated, NULL) stack; clang's
+ * UBSan reports even NULL + 0.
+ */
+TEST(validate_regression_empty_stack_br_table)
+{
+	static const uint8_t wasm[] = {
+	        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x09, 0x02,
+	        0x60, 0x00, 0x00, 0x60, 0x00, 0x02, 0x7f, 0x7f, 0x03, 0x02, 0x01,
+	        0x00, 0x0a, 0x12, 0x01, 0x10, 0x00, 0x02, 0x00, 0x00, 0x00, 0x0e,
+	        0x02, 0x00, 0x01, 0x00, 0x00, 0x0b, 0x0c, 0x00, 0x0b, 0x0b,
+	};
+	struct mb m;
+
+	m.n = 0;
+	put(&m, wasm, sizeof(wasm));
+	EXPECT_ERR(&m, MALFORMED, "section size mismatch");
 }
