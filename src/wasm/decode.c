@@ -37,6 +37,27 @@
  */
 #define MAX_TYPE_ARITY 1000u
 
+/*
+ * Counts the module may declare, from the same JS API table (which the
+ * defaults of ba_wasm_load_options follow as well). Each entry takes a few
+ * bytes of input but tens of bytes of memory, so without caps a module
+ * within max_module_bytes could still make us allocate gigabytes.
+ * Tables and memories count imports too. Memories beyond one are invalid
+ * in 2.0 anyway, but must still be decoded first.
+ */
+#define MAX_TYPES         1000000u
+#define MAX_IMPORTS       100000u
+#define MAX_EXPORTS       100000u
+#define MAX_GLOBALS       1000000u
+#define MAX_TABLES        100000u
+#define MAX_MEMORIES      100000u
+#define MAX_DATA_SEGMENTS 100000u
+#define MAX_ELEM_SEGMENTS 1000000u
+#define MAX_ELEM_ITEMS    10000000u /* per module                          */
+/* Declared locals of all functions together: module.h stores 4 bytes per
+ * local, and a 7-byte body may declare 50,000 of them. */
+#define MAX_MODULE_LOCALS (32u << 20)
+
 enum {
 	SEC_CUSTOM = 0,
 	SEC_TYPE,
@@ -71,6 +92,8 @@ struct dec {
 	uint32_t cap_globals, cap_exports, cap_elems, cap_datas;
 
 	uint32_t defined_funcs; /* entries in the function section */
+	uint64_t total_locals;  /* declared locals of all bodies   */
+	uint32_t total_items;   /* element segment items           */
 	bool has_code;
 	bool has_data;
 	uint32_t datacount; /* value of the DataCount section   */
@@ -139,12 +162,23 @@ static void *grow(struct dec *d, void *arr, uint32_t *cap, uint32_t count, size_
 	return p;
 }
 
-#define GROW(d, arr, capfield, count)                                                     \
-	do {                                                                              \
-		void *grown_ = grow((d), (arr), &(d)->capfield, (count), sizeof(*(arr))); \
-		if (!grown_)                                                              \
-			return (d)->err;                                                  \
-		(arr) = grown_;                                                           \
+static ba_wasm_err too_many(struct dec *d, const char *what, uint32_t max)
+{
+	ba_wasm__fail(d->diag, BA_WASM_ERR_LIMIT, d->r.pos, "too many %s: the limit is %u", what,
+	              max);
+	return BA_WASM_ERR_LIMIT;
+}
+
+/* Room for entry `count` of arr, of which there may be at most max. */
+#define GROW(d, arr, capfield, count, max, what)                                    \
+	do {                                                                        \
+		void *grown_;                                                       \
+		if ((count) >= (max))                                               \
+			return too_many((d), (what), (max));                        \
+		grown_ = grow((d), (arr), &(d)->capfield, (count), sizeof(*(arr))); \
+		if (!grown_)                                                        \
+			return (d)->err;                                            \
+		(arr) = grown_;                                                     \
 	} while (0)
 
 /* ------------------------------------------------------------------------ */
@@ -451,7 +485,7 @@ static ba_wasm_err rd_type_section(struct dec *d)
 			return err;
 		if (b != 0x60)
 			return bad_type_byte(d, b, "malformed function type");
-		GROW(d, m->types, cap_types, m->type_count);
+		GROW(d, m->types, cap_types, m->type_count, MAX_TYPES, "types");
 		ft = &m->types[m->type_count++];
 
 		/* Arrays are never NULL, even when empty, so users may pass
@@ -496,7 +530,7 @@ static ba_wasm_err add_func(struct dec *d, uint32_t type_index, bool imported)
 
 	if (m->func_count >= d->max_functions)
 		return fail(d, BA_WASM_ERR_LIMIT, d->r.pos, "too many functions");
-	GROW(d, m->funcs, cap_funcs, m->func_count);
+	GROW(d, m->funcs, cap_funcs, m->func_count, UINT32_MAX, "functions");
 	m->funcs[m->func_count].type_index = type_index;
 	m->funcs[m->func_count].imported = imported;
 	m->func_count++;
@@ -515,7 +549,7 @@ static ba_wasm_err rd_import_section(struct dec *d)
 		ba_wasm__import *imp;
 		uint8_t kind;
 
-		GROW(d, m->imports, cap_imports, m->import_count);
+		GROW(d, m->imports, cap_imports, m->import_count, MAX_IMPORTS, "imports");
 		imp = &m->imports[m->import_count++];
 		if ((err = rd_name(d, &imp->module_name, &imp->module_name_len)))
 			return err;
@@ -539,7 +573,7 @@ static ba_wasm_err rd_import_section(struct dec *d)
 		case 0x01:
 			imp->kind = BA_WASM_EXTERN_TABLE;
 			imp->index = m->table_count;
-			GROW(d, m->tables, cap_tables, m->table_count);
+			GROW(d, m->tables, cap_tables, m->table_count, MAX_TABLES, "tables");
 			if ((err = rd_table_type(d, &m->tables[m->table_count])))
 				return err;
 			m->table_count++;
@@ -548,7 +582,8 @@ static ba_wasm_err rd_import_section(struct dec *d)
 		case 0x02:
 			imp->kind = BA_WASM_EXTERN_MEMORY;
 			imp->index = m->memory_count;
-			GROW(d, m->memories, cap_memories, m->memory_count);
+			GROW(d, m->memories, cap_memories, m->memory_count, MAX_MEMORIES,
+			     "memories");
 			if ((err = rd_limits(d, &m->memories[m->memory_count])))
 				return err;
 			m->memory_count++;
@@ -557,7 +592,7 @@ static ba_wasm_err rd_import_section(struct dec *d)
 		case 0x03:
 			imp->kind = BA_WASM_EXTERN_GLOBAL;
 			imp->index = m->global_count;
-			GROW(d, m->globals, cap_globals, m->global_count);
+			GROW(d, m->globals, cap_globals, m->global_count, MAX_GLOBALS, "globals");
 			if ((err = rd_global_type(d, &m->globals[m->global_count])))
 				return err;
 			m->globals[m->global_count].imported = true;
@@ -599,7 +634,7 @@ static ba_wasm_err rd_table_section(struct dec *d)
 	if ((err = ba_wasm__rd_len(&d->r, &n)))
 		return err;
 	for (uint32_t i = 0; i < n; i++) {
-		GROW(d, m->tables, cap_tables, m->table_count);
+		GROW(d, m->tables, cap_tables, m->table_count, MAX_TABLES, "tables");
 		if ((err = rd_table_type(d, &m->tables[m->table_count])))
 			return err;
 		m->table_count++;
@@ -616,7 +651,7 @@ static ba_wasm_err rd_memory_section(struct dec *d)
 	if ((err = ba_wasm__rd_len(&d->r, &n)))
 		return err;
 	for (uint32_t i = 0; i < n; i++) {
-		GROW(d, m->memories, cap_memories, m->memory_count);
+		GROW(d, m->memories, cap_memories, m->memory_count, MAX_MEMORIES, "memories");
 		if ((err = rd_limits(d, &m->memories[m->memory_count])))
 			return err;
 		m->memory_count++;
@@ -635,7 +670,7 @@ static ba_wasm_err rd_global_section(struct dec *d)
 	for (uint32_t i = 0; i < n; i++) {
 		ba_wasm__global_def *g;
 
-		GROW(d, m->globals, cap_globals, m->global_count);
+		GROW(d, m->globals, cap_globals, m->global_count, MAX_GLOBALS, "globals");
 		g = &m->globals[m->global_count++];
 		if ((err = rd_global_type(d, g)))
 			return err;
@@ -657,7 +692,7 @@ static ba_wasm_err rd_export_section(struct dec *d)
 		ba_wasm__export *ex;
 		uint8_t kind;
 
-		GROW(d, m->exports, cap_exports, m->export_count);
+		GROW(d, m->exports, cap_exports, m->export_count, MAX_EXPORTS, "exports");
 		ex = &m->exports[m->export_count++];
 		if ((err = rd_name(d, &ex->name, &ex->name_len)))
 			return err;
@@ -685,7 +720,13 @@ static ba_wasm_err rd_start_section(struct dec *d)
 static ba_wasm_err add_item(struct dec *d, ba_wasm__elem_segment *seg, uint32_t *cap,
                             ba_wasm__const_expr **item)
 {
-	void *p = grow(d, seg->items, cap, seg->item_count, sizeof(*seg->items));
+	void *p;
+
+	if (d->total_items >= MAX_ELEM_ITEMS) {
+		*item = NULL;
+		return too_many(d, "element segment items", MAX_ELEM_ITEMS);
+	}
+	p = grow(d, seg->items, cap, seg->item_count, sizeof(*seg->items));
 
 	if (!p) {
 		*item = NULL;
@@ -693,6 +734,7 @@ static ba_wasm_err add_item(struct dec *d, ba_wasm__elem_segment *seg, uint32_t 
 	}
 	seg->items = p;
 	*item = &seg->items[seg->item_count++];
+	d->total_items++;
 	return BA_WASM_OK;
 }
 
@@ -763,7 +805,7 @@ static ba_wasm_err rd_element_section(struct dec *d)
 	if ((err = ba_wasm__rd_len(&d->r, &n)))
 		return err;
 	for (uint32_t i = 0; i < n; i++) {
-		GROW(d, m->elems, cap_elems, m->elem_count);
+		GROW(d, m->elems, cap_elems, m->elem_count, MAX_ELEM_SEGMENTS, "element segments");
 		if ((err = rd_elem(d, &m->elems[m->elem_count++])))
 			return err;
 	}
@@ -798,6 +840,9 @@ static ba_wasm_err rd_locals(struct dec *d, ba_wasm__func_def *f)
 		return ba_wasm__fail(d->diag, BA_WASM_ERR_LIMIT, start,
 		                     "too many locals: %llu, the limit is %u",
 		                     (unsigned long long)total, d->max_locals);
+	d->total_locals += total;
+	if (d->total_locals > MAX_MODULE_LOCALS)
+		return too_many(d, "locals in the module", MAX_MODULE_LOCALS);
 	f->local_types = malloc(total ? (size_t)total * sizeof(*f->local_types) : 1);
 	if (!f->local_types)
 		return nomem(d);
@@ -884,7 +929,7 @@ static ba_wasm_err rd_data_section(struct dec *d)
 		size_t kind_at = r->pos, start;
 		uint32_t flags, len;
 
-		GROW(d, m->datas, cap_datas, m->data_count);
+		GROW(d, m->datas, cap_datas, m->data_count, MAX_DATA_SEGMENTS, "data segments");
 		seg = &m->datas[m->data_count++];
 		if ((err = ba_wasm__rd_u32(r, &flags)))
 			return err;

@@ -1343,3 +1343,43 @@ TEST(validate_regression_empty_stack_br_table)
 	put(&m, wasm, sizeof(wasm));
 	EXPECT_ERR(&m, MALFORMED, "section size mismatch");
 }
+
+/* 672 functions of 50,000 locals each: every body is within the per-function
+ * cap, but together they pass the module's budget of 32 Mi locals. */
+TEST(decode_module_locals_budget)
+{
+	const uint32_t funcs = 672;
+	size_t cap = 64 + funcs * 8, n = 0;
+	uint8_t *b = malloc(cap);
+	ba_wasm_module *mod = NULL;
+	ba_wasm_diag d;
+	static const uint8_t head[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00,
+	                               0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00};
+	static const uint8_t body[] = {0x06, 0x01, 0xd0, 0x86, 0x03, 0x7f, 0x0b};
+	uint32_t size;
+
+	CHECK(b != NULL);
+	memcpy(b, head, sizeof(head));
+	n = sizeof(head);
+	/* Function section: 672 = 0xa0 0x05; size 2 + 672. */
+	size = 2 + funcs;
+	b[n++] = 0x03;
+	b[n++] = (uint8_t)(0x80 | (size & 0x7f));
+	b[n++] = (uint8_t)(size >> 7);
+	b[n++] = 0xa0;
+	b[n++] = 0x05;
+	memset(b + n, 0x00, funcs);
+	n += funcs;
+	size = 2 + funcs * (uint32_t)sizeof(body);
+	b[n++] = 0x0a;
+	b[n++] = (uint8_t)(0x80 | (size & 0x7f));
+	b[n++] = (uint8_t)(size >> 7);
+	b[n++] = 0xa0;
+	b[n++] = 0x05;
+	for (uint32_t i = 0; i < funcs; i++, n += sizeof(body))
+		memcpy(b + n, body, sizeof(body));
+	CHECK_EQ_INT(ba_wasm_module_load(b, n, NULL, &mod, &d), BA_WASM_ERR_LIMIT);
+	CHECK_CONTAINS(d.message, "too many locals in the module");
+	CHECK(mod == NULL);
+	free(b);
+}
