@@ -50,8 +50,8 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 $(FUZZ_BINS): $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/fuzz/fuzz_%.o $(FUZZ_LIB)
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-# Keep the objects make would otherwise treat as intermediate and delete.
-.SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/obj/fuzz/fuzz_%.o)
+# (The main Makefile's bare .SECONDARY keeps these objects; naming targets
+# here would narrow it to just them.)
 
 # The driver links the normal library, built with $(CC) and the usual flags.
 $(DIFF_RUN): $(DIFF_RUN_OBJS) $(LIB)
