@@ -147,7 +147,7 @@ fail:
 
 static int cmd_call(int argc, char **argv)
 {
-	ba_wasm_limits limits = { 0 };
+	ba_wasm_limits limits = {0};
 	ba_wasm_module *module = NULL;
 	ba_wasm_diag diag;
 	ba_wasm_err err;
@@ -206,7 +206,8 @@ static int cmd_call(int argc, char **argv)
 			goto out;
 		}
 		if (runs > 0 && result.of.i32 != checksum) {
-			fprintf(stderr, "bench_engine: checksum changed between runs: %08x then %08x\n",
+			fprintf(stderr,
+			        "bench_engine: checksum changed between runs: %08x then %08x\n",
 			        (unsigned)checksum, (unsigned)result.of.i32);
 			goto out;
 		}
@@ -232,12 +233,12 @@ out:
  *   local.get 0 local.get 1 i32.add))
  */
 static const uint8_t add_module[] = {
-	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,       /* magic, version */
-	0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, /* type (i32 i32)->i32 */
-	0x03, 0x02, 0x01, 0x00,                               /* func 0: type 0 */
-	0x07, 0x07, 0x01, 0x03, 'a', 'd', 'd', 0x00, 0x00,    /* export "add" */
-	0x0a, 0x09, 0x01, 0x07, 0x00,                         /* code, no locals */
-	0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,                   /* body */
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,       /* magic, version */
+        0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, /* type (i32 i32)->i32 */
+        0x03, 0x02, 0x01, 0x00,                               /* func 0: type 0 */
+        0x07, 0x07, 0x01, 0x03, 'a',  'd',  'd',  0x00, 0x00, /* export "add" */
+        0x0a, 0x09, 0x01, 0x07, 0x00,                         /* code, no locals */
+        0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,                   /* body */
 };
 
 /* One short tool call's fixed cost: a fresh store each time, as the
@@ -246,7 +247,7 @@ static int instantiate_once(ba_wasm_module *module, uint32_t i)
 {
 	ba_wasm_store *store;
 	ba_wasm_func *func;
-	ba_wasm_value args[2] = { ba_wasm_i32(i), ba_wasm_i32(3) }, result;
+	ba_wasm_value args[2] = {ba_wasm_i32(i), ba_wasm_i32(3)}, result;
 	ba_wasm_diag diag;
 	ba_wasm_err err;
 
@@ -307,8 +308,9 @@ int main(int argc, char **argv)
 	else if (argc >= 2 && strcmp(argv[1], "instantiate") == 0)
 		rc = cmd_instantiate(argc, argv);
 	if (rc == 2)
-		fprintf(stderr, "usage: %s call fuel|nofuel KERNEL.wasm N [REPEATS]\n"
-		                "       %s instantiate [ITERATIONS]\n",
+		fprintf(stderr,
+		        "usage: %s call fuel|nofuel KERNEL.wasm N [REPEATS]\n"
+		        "       %s instantiate [ITERATIONS]\n",
 		        argv[0], argv[0]);
 	return rc;
 }

@@ -24,14 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CASES 20000
-#define MAX_JOBS 64
+#define MAX_CASES       20000
+#define MAX_JOBS        64
 #define MAX_SHOWN_LINES 200
 
 struct test_case {
 	char *program;
-	char *name;      /* NULL for a script                */
-	char *label;     /* what is printed                  */
+	char *name;  /* NULL for a script                */
+	char *label; /* what is printed                  */
 	unsigned timeout;
 };
 
@@ -199,7 +199,8 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
 			filter = argv[++i];
 		else {
-			fprintf(stderr, "usage: runner [--jobs N] [--timeout S] [--filter TEXT] PROGRAM...\n");
+			fprintf(stderr,
+			        "usage: runner [--jobs N] [--timeout S] [--filter TEXT] PROGRAM...\n");
 			return 2;
 		}
 	}
@@ -241,7 +242,8 @@ int main(int argc, char **argv)
 				kill(-job->pid, SIGKILL);
 				waitpid(job->pid, &status, 0);
 				verdict = "FAIL";
-				snprintf(why, sizeof(why), " (timed out after %u s)", job->tc->timeout);
+				snprintf(why, sizeof(why), " (timed out after %u s)",
+				         job->tc->timeout);
 			} else if (r == job->pid) {
 				kill(-job->pid, SIGKILL); /* stray grandchildren */
 				if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -251,14 +253,17 @@ int main(int argc, char **argv)
 				} else {
 					verdict = "FAIL";
 					if (WIFSIGNALED(status))
-						snprintf(why, sizeof(why), " (killed by signal %d)", WTERMSIG(status));
+						snprintf(why, sizeof(why), " (killed by signal %d)",
+						         WTERMSIG(status));
 					else
-						snprintf(why, sizeof(why), " (exit %d)", WEXITSTATUS(status));
+						snprintf(why, sizeof(why), " (exit %d)",
+						         WEXITSTATUS(status));
 				}
 			} else {
 				continue;
 			}
-			printf("%s %s%s  [%.0f ms]\n", verdict, job->tc->label, why, elapsed * 1000);
+			printf("%s %s%s  [%.0f ms]\n", verdict, job->tc->label, why,
+			       elapsed * 1000);
 			if (verdict[0] == 'o') {
 				passed++;
 				show_output(job->output, 0);
@@ -275,7 +280,7 @@ int main(int argc, char **argv)
 			j--;
 		}
 		if (running > 0) {
-			struct timespec pause = { 0, 5 * 1000 * 1000 };
+			struct timespec pause = {0, 5 * 1000 * 1000};
 			nanosleep(&pause, NULL);
 		}
 	}

@@ -9,7 +9,7 @@
 #include "support.h"
 
 #define SORT_MAX (4u << 20)
-#define SMALL 16
+#define SMALL    16
 
 static uint32_t keys[SORT_MAX];
 

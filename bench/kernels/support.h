@@ -95,7 +95,7 @@ static inline uint32_t bench_mix_f64(uint32_t h, double d)
 	union {
 		double d;
 		uint64_t u;
-	} b = { .d = d };
+	} b = {.d = d};
 
 	h = bench_mix(h, (uint32_t)b.u);
 	return bench_mix(h, (uint32_t)(b.u >> 32));

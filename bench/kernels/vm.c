@@ -24,7 +24,8 @@ enum op {
 	OP_JLT,   /* if r[a] < r[b]: pc = c          */
 };
 
-#define I3(op, a, b, c) ((uint32_t)(op) | (uint32_t)(a) << 8 | (uint32_t)(b) << 16 | (uint32_t)(c) << 24)
+#define I3(op, a, b, c) \
+	((uint32_t)(op) | (uint32_t)(a) << 8 | (uint32_t)(b) << 16 | (uint32_t)(c) << 24)
 #define I2(op, a, imm) ((uint32_t)(op) | (uint32_t)(a) << 8 | (uint32_t)(imm) << 16)
 
 /*
@@ -32,26 +33,26 @@ enum op {
  * r5 = 1, r6 = hash, r7 = hash multiplier.
  */
 static uint32_t program[] = {
-	/*  0 */ I2(OP_LOADI, 0, 1),
-	/*  1 */ I2(OP_LOADI, 5, 1),
-	/*  2 */ I2(OP_LOADI, 7, 40503),
-	/*  3 */ I3(OP_MOV, 2, 0, 0),        /* outer: x = i             */
-	/*  4 */ I3(OP_JEQ, 2, 5, 15),       /* inner: x == 1 -> done    */
-	/*  5 */ I3(OP_AND, 4, 2, 5),
-	/*  6 */ I2(OP_JZ, 4, 12),           /* even -> halve            */
-	/*  7 */ I3(OP_ADD, 4, 2, 2),
-	/*  8 */ I3(OP_ADD, 2, 4, 2),
-	/*  9 */ I3(OP_ADD, 2, 2, 5),        /* x = 3x + 1               */
-	/* 10 */ I3(OP_ADD, 3, 3, 5),
-	/* 11 */ I2(OP_JMP, 0, 4),
-	/* 12 */ I3(OP_SHR, 2, 2, 5),        /* x = x / 2                */
-	/* 13 */ I3(OP_ADD, 3, 3, 5),
-	/* 14 */ I2(OP_JMP, 0, 4),
-	/* 15 */ I3(OP_XOR, 6, 6, 3),        /* done: fold the total     */
-	/* 16 */ I3(OP_MUL, 6, 6, 7),
-	/* 17 */ I3(OP_ADD, 0, 0, 5),
-	/* 18 */ I3(OP_JLT, 0, 1, 3),        /* next i while i < n       */
-	/* 19 */ I2(OP_HALT, 0, 0),
+        /*  0 */ I2(OP_LOADI, 0, 1),
+        /*  1 */ I2(OP_LOADI, 5, 1),
+        /*  2 */ I2(OP_LOADI, 7, 40503),
+        /*  3 */ I3(OP_MOV, 2, 0, 0),  /* outer: x = i             */
+        /*  4 */ I3(OP_JEQ, 2, 5, 15), /* inner: x == 1 -> done    */
+        /*  5 */ I3(OP_AND, 4, 2, 5),
+        /*  6 */ I2(OP_JZ, 4, 12), /* even -> halve            */
+        /*  7 */ I3(OP_ADD, 4, 2, 2),
+        /*  8 */ I3(OP_ADD, 2, 4, 2),
+        /*  9 */ I3(OP_ADD, 2, 2, 5), /* x = 3x + 1               */
+        /* 10 */ I3(OP_ADD, 3, 3, 5),
+        /* 11 */ I2(OP_JMP, 0, 4),
+        /* 12 */ I3(OP_SHR, 2, 2, 5), /* x = x / 2                */
+        /* 13 */ I3(OP_ADD, 3, 3, 5),
+        /* 14 */ I2(OP_JMP, 0, 4),
+        /* 15 */ I3(OP_XOR, 6, 6, 3), /* done: fold the total     */
+        /* 16 */ I3(OP_MUL, 6, 6, 7),
+        /* 17 */ I3(OP_ADD, 0, 0, 5),
+        /* 18 */ I3(OP_JLT, 0, 1, 3), /* next i while i < n       */
+        /* 19 */ I2(OP_HALT, 0, 0),
 };
 
 static uint64_t reg[8];
@@ -116,6 +117,5 @@ uint32_t bench_run(uint32_t n)
 		reg[i] = 0;
 	reg[1] = n;
 	execute();
-	return bench_mix(bench_mix((uint32_t)reg[6], (uint32_t)(reg[6] >> 32)),
-	                 (uint32_t)reg[3]);
+	return bench_mix(bench_mix((uint32_t)reg[6], (uint32_t)(reg[6] >> 32)), (uint32_t)reg[3]);
 }

@@ -15,16 +15,16 @@
 /* Exit statuses, documented in docs/cli.md. */
 enum {
 	BA_EXIT_OK = 0,
-	BA_EXIT_FAILED = 1,      /* the program or tool ran and reported failure */
-	BA_EXIT_USAGE = 2,       /* bad command line, unreadable or invalid input */
-	BA_EXIT_TRAP = 3,        /* the guest trapped                            */
-	BA_EXIT_LIMIT = 4        /* a resource limit stopped the guest           */
+	BA_EXIT_FAILED = 1, /* the program or tool ran and reported failure */
+	BA_EXIT_USAGE = 2,  /* bad command line, unreadable or invalid input */
+	BA_EXIT_TRAP = 3,   /* the guest trapped                            */
+	BA_EXIT_LIMIT = 4   /* a resource limit stopped the guest           */
 };
 
 struct ba_cli_command {
 	const char *name;
-	const char *summary;  /* one line for `boxagent --help`              */
-	const char *help;     /* the full text for `boxagent help NAME`      */
+	const char *summary; /* one line for `boxagent --help`              */
+	const char *help;    /* the full text for `boxagent help NAME`      */
 	int (*run)(int argc, char **argv);
 	bool has_subcommands; /* then the command answers --help itself      */
 };

@@ -20,34 +20,34 @@
 #define MAX_MODULE_FILE (256u << 20)
 
 const char ba_cli_wasm_help[] =
-	"usage: boxagent wasm validate MODULE\n"
-	"       boxagent wasm run [OPTIONS] MODULE [ARGS...]\n"
-	"\n"
-	"validate  decodes and validates a binary module; prints why it is not\n"
-	"          valid, with the byte offset.\n"
-	"run       runs a module under hard limits. With --invoke NAME it calls\n"
-	"          that export with ARGS (parsed as the export's parameter\n"
-	"          types) and prints each result on its own line as TYPE:VALUE.\n"
-	"          Without --invoke it runs the export _start as a command.\n"
-	"\n"
-	"Options of run:\n"
-	"  --invoke NAME         the export to call\n"
-	"  --fuel N              instruction budget (charged per basic block);\n"
-	"                        default unlimited\n"
-	"  --max-memory SIZE     cap on each linear memory, e.g. 64MiB;\n"
-	"                        default 4GiB\n"
-	"  --timeout DURATION    wall-clock limit, e.g. 10s, 500ms; default none\n"
-	"  --max-call-depth N    nested calls before a trap; default 10000\n"
-	"\n"
-	"Exit status: 0 success, 1 the program reported failure, 2 usage error\n"
-	"or invalid module, 3 trap, 4 a limit was exceeded (fuel, timeout,\n"
-	"memory, call depth).\n";
+        "usage: boxagent wasm validate MODULE\n"
+        "       boxagent wasm run [OPTIONS] MODULE [ARGS...]\n"
+        "\n"
+        "validate  decodes and validates a binary module; prints why it is not\n"
+        "          valid, with the byte offset.\n"
+        "run       runs a module under hard limits. With --invoke NAME it calls\n"
+        "          that export with ARGS (parsed as the export's parameter\n"
+        "          types) and prints each result on its own line as TYPE:VALUE.\n"
+        "          Without --invoke it runs the export _start as a command.\n"
+        "\n"
+        "Options of run:\n"
+        "  --invoke NAME         the export to call\n"
+        "  --fuel N              instruction budget (charged per basic block);\n"
+        "                        default unlimited\n"
+        "  --max-memory SIZE     cap on each linear memory, e.g. 64MiB;\n"
+        "                        default 4GiB\n"
+        "  --timeout DURATION    wall-clock limit, e.g. 10s, 500ms; default none\n"
+        "  --max-call-depth N    nested calls before a trap; default 10000\n"
+        "\n"
+        "Exit status: 0 success, 1 the program reported failure, 2 usage error\n"
+        "or invalid module, 3 trap, 4 a limit was exceeded (fuel, timeout,\n"
+        "memory, call depth).\n";
 
 static const char validate_usage[] = "usage: boxagent wasm validate MODULE\n";
 static const char run_usage[] =
-	"usage: boxagent wasm run [--invoke NAME] [--fuel N] [--max-memory SIZE]\n"
-	"                         [--timeout DURATION] [--max-call-depth N]\n"
-	"                         MODULE [ARGS...]\n";
+        "usage: boxagent wasm run [--invoke NAME] [--fuel N] [--max-memory SIZE]\n"
+        "                         [--timeout DURATION] [--max-call-depth N]\n"
+        "                         MODULE [ARGS...]\n";
 
 /* Reads and loads a module file, printing any error. */
 static int load_module(const char *path, ba_wasm_module **module)
@@ -214,7 +214,8 @@ static void print_value(ba_wasm_value v)
 		uint32_t payload = v.of.f32_bits & 0x7FFFFFu;
 		memcpy(&f, &v.of.f32_bits, sizeof(f));
 		if (isnan(f))
-			printf("f32:%snan:0x%" PRIx32 "\n", v.of.f32_bits >> 31 ? "-" : "", payload);
+			printf("f32:%snan:0x%" PRIx32 "\n", v.of.f32_bits >> 31 ? "-" : "",
+			       payload);
 		else
 			printf("f32:%.9g\n", (double)f);
 		return;
@@ -224,7 +225,8 @@ static void print_value(ba_wasm_value v)
 		uint64_t payload = v.of.f64_bits & ((1ull << 52) - 1);
 		memcpy(&d, &v.of.f64_bits, sizeof(d));
 		if (isnan(d))
-			printf("f64:%snan:0x%" PRIx64 "\n", v.of.f64_bits >> 63 ? "-" : "", payload);
+			printf("f64:%snan:0x%" PRIx64 "\n", v.of.f64_bits >> 63 ? "-" : "",
+			       payload);
 		else
 			printf("f64:%.17g\n", d);
 		return;
@@ -255,7 +257,8 @@ static int report_failure(const char *what, ba_wasm_err r, const ba_wasm_diag *d
                           const char *timeout_text)
 {
 	if (r == BA_WASM_ERR_TRAP && diag->trap == BA_WASM_TRAP_INTERRUPTED && timeout_text) {
-		ba_cli_error("limit exceeded: timed out after %s (%s)", timeout_text, diag->message);
+		ba_cli_error("limit exceeded: timed out after %s (%s)", timeout_text,
+		             diag->message);
 		return BA_EXIT_LIMIT;
 	}
 	if (r == BA_WASM_ERR_TRAP && is_limit_trap(diag->trap)) {
@@ -285,7 +288,8 @@ static int check_imports(const char *path, const ba_wasm_module *module)
 	ba_wasm_module_import(module, 0, &imp);
 	if (strncmp(imp.module_name, "wasi_", 5) == 0)
 		ba_cli_error("%s imports %s.%s: this build has no WASI host yet, so modules "
-		             "that use WASI cannot run", path, imp.module_name, imp.name);
+		             "that use WASI cannot run",
+		             path, imp.module_name, imp.name);
 	else
 		ba_cli_error("%s imports %s.%s, which nothing provides", path, imp.module_name,
 		             imp.name);
@@ -402,8 +406,8 @@ static int call_export(ba_wasm_instance *instance, const struct run_options *o, 
 			goto out;
 		}
 	}
-	r = ba_wasm_call(ext.of.func, values, type->param_count, values + slots,
-	                 type->result_count, &diag);
+	r = ba_wasm_call(ext.of.func, values, type->param_count, values + slots, type->result_count,
+	                 &diag);
 	if (r != BA_WASM_OK) {
 		status = report_failure(name, r, &diag, o->timeout_text);
 		goto out;

@@ -20,21 +20,19 @@
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
-static const char help_help[] =
-	"usage: boxagent help [COMMAND]\n"
-	"\n"
-	"Shows the list of commands, or the full help of one command.\n";
+static const char help_help[] = "usage: boxagent help [COMMAND]\n"
+                                "\n"
+                                "Shows the list of commands, or the full help of one command.\n";
 
-static const char version_help[] =
-	"usage: boxagent version\n"
-	"\n"
-	"Prints the version of boxagent.\n";
+static const char version_help[] = "usage: boxagent version\n"
+                                   "\n"
+                                   "Prints the version of boxagent.\n";
 
 static const struct ba_cli_command commands[] = {
-	{ "wasm", "Validate and run WebAssembly modules under hard limits", ba_cli_wasm_help,
-	  ba_cli_cmd_wasm, true },
-	{ "help", "Show help for boxagent or one of its commands", help_help, cmd_help, false },
-	{ "version", "Print the version", version_help, cmd_version, false },
+        {"wasm", "Validate and run WebAssembly modules under hard limits", ba_cli_wasm_help,
+         ba_cli_cmd_wasm, true},
+        {"help", "Show help for boxagent or one of its commands", help_help, cmd_help, false},
+        {"version", "Print the version", version_help, cmd_version, false},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -122,14 +120,13 @@ static int cmd_help(int argc, char **argv)
 		return ba_cli_usage_error("usage: boxagent help [COMMAND [SUBCOMMAND]]");
 	cmd = find_command(argv[1]);
 	if (!cmd)
-		return ba_cli_usage_error("no command named '%s' (see 'boxagent --help')",
-		                          argv[1]);
+		return ba_cli_usage_error("no command named '%s' (see 'boxagent --help')", argv[1]);
 	if (argc > 2) {
 		if (!cmd->has_subcommands)
 			return ba_cli_usage_error("'%s' has no subcommands", cmd->name);
 		/* "help wasm run" is "wasm run --help". */
 		static char help_flag[] = "--help";
-		char *sub_argv[] = { argv[1], argv[2], help_flag, NULL };
+		char *sub_argv[] = {argv[1], argv[2], help_flag, NULL};
 		return cmd->run(3, sub_argv);
 	}
 	fputs(cmd->help, stdout);

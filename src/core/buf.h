@@ -19,10 +19,10 @@
 #include <stddef.h>
 
 typedef struct ba_buf {
-	char *data;     /* owned; NULL until the first append          */
-	size_t len;     /* bytes in use, excluding the terminating NUL */
-	size_t cap;     /* bytes allocated                             */
-	size_t limit;   /* the most len may ever be                    */
+	char *data;   /* owned; NULL until the first append          */
+	size_t len;   /* bytes in use, excluding the terminating NUL */
+	size_t cap;   /* bytes allocated                             */
+	size_t limit; /* the most len may ever be                    */
 } ba_buf;
 
 void ba_buf_init(ba_buf *buf, size_t limit);
@@ -36,9 +36,9 @@ void ba_buf_reset(ba_buf *buf);
 int ba_buf_append(ba_buf *buf, const void *data, size_t len) __attribute__((warn_unused_result));
 int ba_buf_append_str(ba_buf *buf, const char *str) __attribute__((warn_unused_result));
 int ba_buf_printf(ba_buf *buf, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), warn_unused_result));
+        __attribute__((format(printf, 2, 3), warn_unused_result));
 int ba_buf_vprintf(ba_buf *buf, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0), warn_unused_result));
+        __attribute__((format(printf, 2, 0), warn_unused_result));
 
 /* Hands the data to the caller (taken; free() it) and empties the buffer.
  * Never NULL: an empty buffer yields an allocated "". NULL only when out

@@ -45,8 +45,8 @@ int ba_read_file(const char *path, size_t limit, uint8_t **data, size_t *len, ch
 		}
 		if (ba_buf_append(&buf, chunk, (size_t)n) != 0) {
 			if (buf.len + (size_t)n > limit)
-				snprintf(err, err_size, "%s is larger than the limit of %zu bytes", path,
-				         limit);
+				snprintf(err, err_size, "%s is larger than the limit of %zu bytes",
+				         path, limit);
 			else
 				snprintf(err, err_size, "out of memory reading %s", path);
 			goto fail;

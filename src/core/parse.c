@@ -62,12 +62,20 @@ struct unit {
 };
 
 static const struct unit size_units[] = {
-	{ "", 1 },
-	{ "b", 1 },
-	{ "k", 1ull << 10 }, { "kb", 1ull << 10 }, { "kib", 1ull << 10 },
-	{ "m", 1ull << 20 }, { "mb", 1ull << 20 }, { "mib", 1ull << 20 },
-	{ "g", 1ull << 30 }, { "gb", 1ull << 30 }, { "gib", 1ull << 30 },
-	{ "t", 1ull << 40 }, { "tb", 1ull << 40 }, { "tib", 1ull << 40 },
+        {"", 1},
+        {"b", 1},
+        {"k", 1ull << 10},
+        {"kb", 1ull << 10},
+        {"kib", 1ull << 10},
+        {"m", 1ull << 20},
+        {"mb", 1ull << 20},
+        {"mib", 1ull << 20},
+        {"g", 1ull << 30},
+        {"gb", 1ull << 30},
+        {"gib", 1ull << 30},
+        {"t", 1ull << 40},
+        {"tb", 1ull << 40},
+        {"tib", 1ull << 40},
 };
 
 const char *ba_parse_size(const char *text, uint64_t *bytes)
@@ -94,13 +102,13 @@ const char *ba_parse_size(const char *text, uint64_t *bytes)
 }
 
 static const struct unit time_units[] = {
-	{ "", 1000000000ull },
-	{ "ns", 1ull },
-	{ "us", 1000ull },
-	{ "ms", 1000000ull },
-	{ "s", 1000000000ull },
-	{ "m", 60ull * 1000000000ull },
-	{ "h", 3600ull * 1000000000ull },
+        {"", 1000000000ull},
+        {"ns", 1ull},
+        {"us", 1000ull},
+        {"ms", 1000000ull},
+        {"s", 1000000000ull},
+        {"m", 60ull * 1000000000ull},
+        {"h", 3600ull * 1000000000ull},
 };
 
 const char *ba_parse_duration(const char *text, uint64_t *ns)
@@ -134,8 +142,7 @@ const char *ba_parse_duration(const char *text, uint64_t *ns)
 			return "duration too long";
 		/* frac / frac_scale * f, computed without overflow: f is at most
 		 * 3.6e12 and frac_scale at most 1e9, so split f. */
-		uint64_t part = (frac * (f / frac_scale)) +
-		                (frac * (f % frac_scale)) / frac_scale;
+		uint64_t part = (frac * (f / frac_scale)) + (frac * (f % frac_scale)) / frac_scale;
 		if (whole * f > UINT64_MAX - part)
 			return "duration too long";
 		*ns = whole * f + part;

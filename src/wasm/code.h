@@ -31,6 +31,11 @@
  * truncates, or through global.set of a 32-bit global, which stores them
  * zero-extended.
  */
+/*
+ * The interpreter's opcode tables, dispatch macros and case lists are laid
+ * out by hand in columns that clang-format would undo; keep it off here.
+ */
+/* clang-format off */
 #ifndef BA_WASM_CODE_H
 #define BA_WASM_CODE_H
 

@@ -29,6 +29,11 @@
  * anything unexpected we fail with MALFORMED instead of reading outside the
  * body.
  */
+/*
+ * The interpreter's opcode tables, dispatch macros and case lists are laid
+ * out by hand in columns that clang-format would undo; keep it off here.
+ */
+/* clang-format off */
 #include "code.h"
 
 #include <setjmp.h>

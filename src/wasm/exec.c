@@ -23,6 +23,11 @@
  * function index and the wasm byte offset of the instruction, found in the
  * code's position map.
  */
+/*
+ * The interpreter's opcode tables, dispatch macros and case lists are laid
+ * out by hand in columns that clang-format would undo; keep it off here.
+ */
+/* clang-format off */
 #include "code.h"
 
 #include <math.h>

@@ -22,10 +22,10 @@ typedef uint64_t ba_wasm__slot;
  * equal: call_indirect checks one pointer.
  */
 typedef struct ba_wasm__sig {
-	ba_wasm_functype type;       /* arrays owned by the sig            */
-	uint32_t param_slots;        /* == param_count (one slot a value)  */
+	ba_wasm_functype type; /* arrays owned by the sig            */
+	uint32_t param_slots;  /* == param_count (one slot a value)  */
 	uint32_t result_slots;
-	struct ba_wasm__sig *next;   /* intern list in the store           */
+	struct ba_wasm__sig *next; /* intern list in the store           */
 } ba_wasm__sig;
 
 /* Every object lives in exactly one store and is freed with it. */
@@ -48,7 +48,7 @@ typedef struct ba_wasm__object {
 
 struct ba_wasm_func {
 	ba_wasm__object obj;
-	const ba_wasm__sig *sig;          /* owned by the store             */
+	const ba_wasm__sig *sig; /* owned by the store             */
 	bool is_host;
 	/* Wasm functions: */
 	ba_wasm_instance *instance;       /* the defining instance          */
@@ -61,22 +61,22 @@ struct ba_wasm_func {
 
 struct ba_wasm_memory {
 	ba_wasm__object obj;
-	uint8_t *data;          /* size bytes are addressable              */
-	uint64_t size;          /* current size in bytes                   */
-	uint64_t max_pages;     /* effective maximum: declared max capped by
-	                           the store's max_memory_bytes             */
+	uint8_t *data;             /* size bytes are addressable              */
+	uint64_t size;             /* current size in bytes                   */
+	uint64_t max_pages;        /* effective maximum: declared max capped by
+	                              the store's max_memory_bytes             */
 	ba_wasm_limits_range type; /* current type (min = current pages)   */
-	uint64_t reserved;      /* bytes of address space reserved at data
-	                           (implementation detail of instance.c)    */
+	uint64_t reserved;         /* bytes of address space reserved at data
+	                              (implementation detail of instance.c)    */
 };
 
 struct ba_wasm_table {
 	ba_wasm__object obj;
-	ba_wasm_valtype elem;   /* FUNCREF or EXTERNREF                     */
+	ba_wasm_valtype elem; /* FUNCREF or EXTERNREF                     */
 	uint32_t size;
-	uint32_t max;           /* effective maximum                        */
+	uint32_t max; /* effective maximum                        */
 	ba_wasm_limits_range type;
-	ba_wasm__slot *elems;   /* size entries; 0 = null                   */
+	ba_wasm__slot *elems; /* size entries; 0 = null                   */
 };
 
 struct ba_wasm_global {
@@ -89,25 +89,25 @@ struct ba_wasm_global {
 struct ba_wasm_instance {
 	ba_wasm__object obj;
 	ba_wasm_store *store;
-	ba_wasm_module *module;           /* one reference held              */
-	ba_wasm_func **funcs;             /* module->func_count entries      */
-	ba_wasm_table **tables;           /* module->table_count             */
-	ba_wasm_memory **memories;        /* module->memory_count            */
-	ba_wasm_global **globals;         /* module->global_count            */
-	const ba_wasm__sig **sigs;        /* canonical sig per type index    */
-	bool *elem_dropped;               /* module->elem_count              */
-	bool *data_dropped;               /* module->data_count              */
-	ba_wasm_memory *memory0;          /* memories[0] or NULL             */
+	ba_wasm_module *module;    /* one reference held              */
+	ba_wasm_func **funcs;      /* module->func_count entries      */
+	ba_wasm_table **tables;    /* module->table_count             */
+	ba_wasm_memory **memories; /* module->memory_count            */
+	ba_wasm_global **globals;  /* module->global_count            */
+	const ba_wasm__sig **sigs; /* canonical sig per type index    */
+	bool *elem_dropped;        /* module->elem_count              */
+	bool *data_dropped;        /* module->data_count              */
+	ba_wasm_memory *memory0;   /* memories[0] or NULL             */
 };
 
 struct ba_wasm_store {
-	ba_wasm_limits limits;            /* defaults filled in              */
-	ba_wasm__object *objects;         /* every object, newest first      */
-	ba_wasm__sig *sigs;               /* interned signatures             */
+	ba_wasm_limits limits;    /* defaults filled in              */
+	ba_wasm__object *objects; /* every object, newest first      */
+	ba_wasm__sig *sigs;       /* interned signatures             */
 	/* Open-addressing hash index over sigs, so interning stays O(1) for
 	 * modules with very many types (owned by instance.c). */
 	ba_wasm__sig **sig_index;
-	size_t sig_index_cap;             /* 0 or a power of two             */
+	size_t sig_index_cap; /* 0 or a power of two             */
 	size_t sig_count;
 
 	/* Fuel. fuel_enabled false means unlimited; the interpreter then
@@ -115,18 +115,18 @@ struct ba_wasm_store {
 	 * take it below zero, which is the exhaustion test. */
 	bool fuel_enabled;
 	int64_t fuel_left;
-	uint64_t fuel_set;               /* what set_fuel last gave          */
+	uint64_t fuel_set; /* what set_fuel last gave          */
 
-	uint64_t deadline_ns;            /* 0 = none                         */
+	uint64_t deadline_ns; /* 0 = none                         */
 	atomic_int interrupt_requested;
 
 	/* The interpreter's stacks, allocated on first call and reused. */
 	ba_wasm__slot *value_stack;
 	size_t value_stack_slots;
-	void *frame_stack;               /* layout owned by exec.c           */
+	void *frame_stack; /* layout owned by exec.c           */
 	size_t frame_stack_cap;
-	uint32_t call_depth;             /* nested ba_wasm__invoke (host
-	                                    re-entry) plus wasm frames        */
+	uint32_t call_depth; /* nested ba_wasm__invoke (host
+	                        re-entry) plus wasm frames        */
 
 	/* Set by ba_wasm_caller_trap() while a host function runs. */
 	char host_trap_message[200];
@@ -135,7 +135,7 @@ struct ba_wasm_store {
 /* What a host function receives as ba_wasm_caller. */
 struct ba_wasm_caller {
 	ba_wasm_store *store;
-	ba_wasm_instance *instance;       /* the calling wasm instance       */
+	ba_wasm_instance *instance; /* the calling wasm instance       */
 };
 
 /*
@@ -166,13 +166,20 @@ ba_wasm__slot ba_wasm__eval_const(const ba_wasm_instance *inst, const ba_wasm__c
 static inline ba_wasm__slot ba_wasm__to_slot(ba_wasm_value v)
 {
 	switch (v.type) {
-	case BA_WASM_I32: return v.of.i32;
-	case BA_WASM_F32: return v.of.f32_bits;
-	case BA_WASM_I64: return v.of.i64;
-	case BA_WASM_F64: return v.of.f64_bits;
-	case BA_WASM_FUNCREF: return (ba_wasm__slot)(uintptr_t)v.of.funcref;
-	case BA_WASM_EXTERNREF: return (ba_wasm__slot)v.of.externref;
-	case BA_WASM_V128: break;
+	case BA_WASM_I32:
+		return v.of.i32;
+	case BA_WASM_F32:
+		return v.of.f32_bits;
+	case BA_WASM_I64:
+		return v.of.i64;
+	case BA_WASM_F64:
+		return v.of.f64_bits;
+	case BA_WASM_FUNCREF:
+		return (ba_wasm__slot)(uintptr_t)v.of.funcref;
+	case BA_WASM_EXTERNREF:
+		return (ba_wasm__slot)v.of.externref;
+	case BA_WASM_V128:
+		break;
 	}
 	return 0;
 }
@@ -182,11 +189,21 @@ static inline ba_wasm_value ba_wasm__from_slot(ba_wasm_valtype type, ba_wasm__sl
 	ba_wasm_value v;
 	v.type = type;
 	switch (type) {
-	case BA_WASM_I32: v.of.i32 = (uint32_t)s; break;
-	case BA_WASM_F32: v.of.f32_bits = (uint32_t)s; break;
-	case BA_WASM_FUNCREF: v.of.funcref = (ba_wasm_func *)(uintptr_t)s; break;
-	case BA_WASM_EXTERNREF: v.of.externref = (uintptr_t)s; break;
-	default: v.of.i64 = s; break;
+	case BA_WASM_I32:
+		v.of.i32 = (uint32_t)s;
+		break;
+	case BA_WASM_F32:
+		v.of.f32_bits = (uint32_t)s;
+		break;
+	case BA_WASM_FUNCREF:
+		v.of.funcref = (ba_wasm_func *)(uintptr_t)s;
+		break;
+	case BA_WASM_EXTERNREF:
+		v.of.externref = (uintptr_t)s;
+		break;
+	default:
+		v.of.i64 = s;
+		break;
 	}
 	return v;
 }

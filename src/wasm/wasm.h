@@ -50,39 +50,39 @@
 
 typedef enum ba_wasm_err {
 	BA_WASM_OK = 0,
-	BA_WASM_ERR_MALFORMED,  /* bytes are not a well-formed binary module  */
-	BA_WASM_ERR_INVALID,    /* well-formed but fails validation           */
-	BA_WASM_ERR_UNSUPPORTED,/* valid, but uses a feature we do not run yet
-	                           (e.g. SIMD)                                 */
-	BA_WASM_ERR_LINK,       /* an import is missing or has the wrong type */
-	BA_WASM_ERR_TRAP,       /* guest code trapped; diag.trap says how     */
-	BA_WASM_ERR_LIMIT,      /* a configured limit was hit (too big a
-	                           module, memory/table above the cap at
-	                           instantiation, ...)                         */
-	BA_WASM_ERR_NOMEM,      /* the host could not allocate                */
-	BA_WASM_ERR_ARGS        /* the embedder called the API wrongly (wrong
-	                           argument count or types, unknown export)    */
+	BA_WASM_ERR_MALFORMED,   /* bytes are not a well-formed binary module  */
+	BA_WASM_ERR_INVALID,     /* well-formed but fails validation           */
+	BA_WASM_ERR_UNSUPPORTED, /* valid, but uses a feature we do not run yet
+	                            (e.g. SIMD)                                 */
+	BA_WASM_ERR_LINK,        /* an import is missing or has the wrong type */
+	BA_WASM_ERR_TRAP,        /* guest code trapped; diag.trap says how     */
+	BA_WASM_ERR_LIMIT,       /* a configured limit was hit (too big a
+	                            module, memory/table above the cap at
+	                            instantiation, ...)                         */
+	BA_WASM_ERR_NOMEM,       /* the host could not allocate                */
+	BA_WASM_ERR_ARGS         /* the embedder called the API wrongly (wrong
+	                            argument count or types, unknown export)    */
 } ba_wasm_err;
 
 /* Why guest execution stopped. BA_WASM_TRAP_NONE unless err == TRAP. */
 typedef enum ba_wasm_trap {
 	BA_WASM_TRAP_NONE = 0,
-	BA_WASM_TRAP_UNREACHABLE,        /* "unreachable"                     */
-	BA_WASM_TRAP_MEMORY_OOB,         /* "out of bounds memory access"     */
-	BA_WASM_TRAP_TABLE_OOB,          /* "out of bounds table access"      */
-	BA_WASM_TRAP_UNDEFINED_ELEMENT,  /* "undefined element" (call_indirect
-	                                    index past the table end)          */
+	BA_WASM_TRAP_UNREACHABLE,           /* "unreachable"                     */
+	BA_WASM_TRAP_MEMORY_OOB,            /* "out of bounds memory access"     */
+	BA_WASM_TRAP_TABLE_OOB,             /* "out of bounds table access"      */
+	BA_WASM_TRAP_UNDEFINED_ELEMENT,     /* "undefined element" (call_indirect
+	                                       index past the table end)          */
 	BA_WASM_TRAP_UNINITIALIZED_ELEMENT, /* "uninitialized element" (null)  */
-	BA_WASM_TRAP_INDIRECT_TYPE,      /* "indirect call type mismatch"     */
-	BA_WASM_TRAP_DIV_ZERO,           /* "integer divide by zero"          */
-	BA_WASM_TRAP_INT_OVERFLOW,       /* "integer overflow"                */
-	BA_WASM_TRAP_INVALID_CONVERSION, /* "invalid conversion to integer"   */
-	BA_WASM_TRAP_STACK_EXHAUSTED,    /* "call stack exhausted": call depth
-	                                    or value-stack cap reached          */
-	BA_WASM_TRAP_FUEL_EXHAUSTED,     /* the store's fuel ran out          */
-	BA_WASM_TRAP_INTERRUPTED,        /* ba_wasm_store_interrupt() or the
-	                                    deadline                            */
-	BA_WASM_TRAP_HOST                /* a host function reported an error */
+	BA_WASM_TRAP_INDIRECT_TYPE,         /* "indirect call type mismatch"     */
+	BA_WASM_TRAP_DIV_ZERO,              /* "integer divide by zero"          */
+	BA_WASM_TRAP_INT_OVERFLOW,          /* "integer overflow"                */
+	BA_WASM_TRAP_INVALID_CONVERSION,    /* "invalid conversion to integer"   */
+	BA_WASM_TRAP_STACK_EXHAUSTED,       /* "call stack exhausted": call depth
+	                                       or value-stack cap reached          */
+	BA_WASM_TRAP_FUEL_EXHAUSTED,        /* the store's fuel ran out          */
+	BA_WASM_TRAP_INTERRUPTED,           /* ba_wasm_store_interrupt() or the
+	                                       deadline                            */
+	BA_WASM_TRAP_HOST                   /* a host function reported an error */
 } ba_wasm_trap;
 
 /*
@@ -92,11 +92,11 @@ typedef enum ba_wasm_trap {
 typedef struct ba_wasm_diag {
 	ba_wasm_err err;
 	ba_wasm_trap trap;
-	size_t offset;      /* byte offset in the module binary of the failing
-	                       construct or instruction; SIZE_MAX if none      */
-	uint32_t func_index;/* function index for traps/validation errors, or
-	                       UINT32_MAX                                      */
-	char message[256];  /* one line, no trailing newline                   */
+	size_t offset;       /* byte offset in the module binary of the failing
+	                        construct or instruction; SIZE_MAX if none      */
+	uint32_t func_index; /* function index for traps/validation errors, or
+	                        UINT32_MAX                                      */
+	char message[256];   /* one line, no trailing newline                   */
 } ba_wasm_diag;
 
 /* Static text for an error or a trap kind; never NULL. */
@@ -131,8 +131,8 @@ typedef struct ba_wasm_value {
 		uint64_t i64;
 		uint32_t f32_bits;
 		uint64_t f64_bits;
-		ba_wasm_func *funcref;   /* owned by its store; NULL = null */
-		uintptr_t externref;     /* 0 = null                         */
+		ba_wasm_func *funcref; /* owned by its store; NULL = null */
+		uintptr_t externref;   /* 0 = null                         */
 	} of;
 } ba_wasm_value;
 
@@ -140,12 +140,12 @@ const char *ba_wasm_valtype_name(ba_wasm_valtype type); /* "i32", ... */
 
 static inline ba_wasm_value ba_wasm_i32(uint32_t v)
 {
-	ba_wasm_value r = { .type = BA_WASM_I32, .of.i32 = v };
+	ba_wasm_value r = {.type = BA_WASM_I32, .of.i32 = v};
 	return r;
 }
 static inline ba_wasm_value ba_wasm_i64(uint64_t v)
 {
-	ba_wasm_value r = { .type = BA_WASM_I64, .of.i64 = v };
+	ba_wasm_value r = {.type = BA_WASM_I64, .of.i64 = v};
 	return r;
 }
 
@@ -159,7 +159,7 @@ typedef struct ba_wasm_functype {
 
 typedef struct ba_wasm_limits_range {
 	uint64_t min;
-	uint64_t max;      /* valid only if has_max */
+	uint64_t max; /* valid only if has_max */
 	bool has_max;
 } ba_wasm_limits_range;
 
@@ -173,16 +173,16 @@ typedef enum ba_wasm_extern_kind {
 /* The declared type of an import or export. */
 typedef struct ba_wasm_externtype {
 	ba_wasm_extern_kind kind;
-	ba_wasm_functype func;            /* kind == FUNC   */
+	ba_wasm_functype func; /* kind == FUNC   */
 	struct {
 		ba_wasm_valtype elem;
 		ba_wasm_limits_range limits;
-	} table;                          /* kind == TABLE  */
-	ba_wasm_limits_range memory;      /* kind == MEMORY, in 64 KiB pages */
+	} table;                     /* kind == TABLE  */
+	ba_wasm_limits_range memory; /* kind == MEMORY, in 64 KiB pages */
 	struct {
 		ba_wasm_valtype type;
 		bool mutable_;
-	} global;                         /* kind == GLOBAL */
+	} global; /* kind == GLOBAL */
 } ba_wasm_externtype;
 
 /* ------------------------------------------------------------------------ */
@@ -193,10 +193,10 @@ typedef struct ba_wasm_module ba_wasm_module;
 
 /* Caps on what a module may declare; 0 in a field means the default. */
 typedef struct ba_wasm_load_options {
-	size_t max_module_bytes;    /* default 256 MiB                        */
-	uint32_t max_functions;     /* default 1,000,000                      */
-	uint32_t max_locals;        /* per function, default 50,000           */
-	uint32_t max_body_bytes;    /* per function, default 8 MiB            */
+	size_t max_module_bytes; /* default 256 MiB                        */
+	uint32_t max_functions;  /* default 1,000,000                      */
+	uint32_t max_locals;     /* per function, default 50,000           */
+	uint32_t max_body_bytes; /* per function, default 8 MiB            */
 } ba_wasm_load_options;
 
 /*
@@ -236,10 +236,8 @@ typedef struct ba_wasm_export_desc {
 uint32_t ba_wasm_module_import_count(const ba_wasm_module *module);
 uint32_t ba_wasm_module_export_count(const ba_wasm_module *module);
 /* index < count; out filled with pointers owned by the module. */
-void ba_wasm_module_import(const ba_wasm_module *module, uint32_t index,
-                           ba_wasm_import_desc *out);
-void ba_wasm_module_export(const ba_wasm_module *module, uint32_t index,
-                           ba_wasm_export_desc *out);
+void ba_wasm_module_import(const ba_wasm_module *module, uint32_t index, ba_wasm_import_desc *out);
+void ba_wasm_module_export(const ba_wasm_module *module, uint32_t index, ba_wasm_export_desc *out);
 
 /* ------------------------------------------------------------------------ */
 /* Stores and limits                                                        */
@@ -257,16 +255,16 @@ typedef struct ba_wasm_global ba_wasm_global;
  * (or, for growth, a failed memory.grow/table.grow returning -1).
  */
 typedef struct ba_wasm_limits {
-	uint64_t max_memory_bytes;  /* per linear memory; default 4 GiB (the
-	                               32-bit maximum)                         */
-	uint32_t max_table_elems;   /* per table; default 10,000,000          */
-	uint32_t max_call_depth;    /* nested wasm calls; default 10,000      */
-	uint32_t max_stack_bytes;   /* value stack of one call chain; default
-	                               8 MiB                                   */
-	uint64_t fuel;              /* instruction budget; 0 = unlimited.
-	                               Charged per basic block, deterministic. */
-	uint64_t deadline_ns;       /* CLOCK_MONOTONIC time after which running
-	                               code traps with INTERRUPTED; 0 = none   */
+	uint64_t max_memory_bytes; /* per linear memory; default 4 GiB (the
+	                              32-bit maximum)                         */
+	uint32_t max_table_elems;  /* per table; default 10,000,000          */
+	uint32_t max_call_depth;   /* nested wasm calls; default 10,000      */
+	uint32_t max_stack_bytes;  /* value stack of one call chain; default
+	                              8 MiB                                   */
+	uint64_t fuel;             /* instruction budget; 0 = unlimited.
+	                              Charged per basic block, deterministic. */
+	uint64_t deadline_ns;      /* CLOCK_MONOTONIC time after which running
+	                              code traps with INTERRUPTED; 0 = none   */
 } ba_wasm_limits;
 
 /* limits: borrowed, may be NULL. Returns NULL only when out of memory. */
@@ -302,8 +300,7 @@ typedef struct ba_wasm_caller ba_wasm_caller;
  * stop the guest with a BA_WASM_TRAP_HOST trap carrying that message.
  */
 typedef ba_wasm_err (*ba_wasm_host_fn)(ba_wasm_caller *caller, void *user,
-                                       const ba_wasm_value *args,
-                                       ba_wasm_value *results);
+                                       const ba_wasm_value *args, ba_wasm_value *results);
 
 /* type: borrowed (copied). user: borrowed, passed back on each call.
  * The function is owned by the store. NULL when out of memory. */
@@ -318,9 +315,9 @@ ba_wasm_store *ba_wasm_caller_store(ba_wasm_caller *caller);
  * host function can `return ba_wasm_caller_trap(caller, "...")`. */
 ba_wasm_err ba_wasm_caller_trap(ba_wasm_caller *caller, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
-	__attribute__((format(printf, 2, 3)))
+        __attribute__((format(printf, 2, 3)))
 #endif
-	;
+        ;
 
 /* An import or export value. Pointers are owned by a store. */
 typedef struct ba_wasm_extern {
@@ -334,8 +331,8 @@ typedef struct ba_wasm_extern {
 } ba_wasm_extern;
 
 /* Standalone objects (the spec test harness imports these). */
-ba_wasm_global *ba_wasm_global_new(ba_wasm_store *store, ba_wasm_valtype type,
-                                   bool mutable_, ba_wasm_value init);
+ba_wasm_global *ba_wasm_global_new(ba_wasm_store *store, ba_wasm_valtype type, bool mutable_,
+                                   ba_wasm_value init);
 ba_wasm_memory *ba_wasm_memory_new(ba_wasm_store *store, ba_wasm_limits_range pages);
 ba_wasm_table *ba_wasm_table_new(ba_wasm_store *store, ba_wasm_valtype elem,
                                  ba_wasm_limits_range limits);

@@ -695,7 +695,8 @@ static bool resolve_import(struct spec_file *f, const ba_wasm_import_desc *d, ba
 	const struct binding *b = bindings_find(&f->registered, d->module_name, d->module_name_len);
 
 	if (b)
-		return b->instance && ba_wasm_instance_export_n(b->instance, d->name, d->name_len, out);
+		return b->instance &&
+		       ba_wasm_instance_export_n(b->instance, d->name, d->name_len, out);
 	if (!name_eq("spectest", d->module_name, d->module_name_len))
 		return false;
 	for (size_t i = 0; i < f->host_count; i++) {
