@@ -69,7 +69,7 @@ RUNNER := $(BUILD)/tests/runner
 # rerun does not rebuild every test.
 .SECONDARY:
 
-.PHONY: all run test unit-test help deps format format-check compdb clean \
+.PHONY: all run test unit-test unit-test-bins help deps format format-check compdb clean \
 	spectest bench fuzz tools check-deps
 
 all: $(BIN)
@@ -118,6 +118,8 @@ CLI_TESTS := $(sort $(wildcard tests/cli/*.sh))
 test: deps
 	@$(MAKE) --no-print-directory unit-test
 
+unit-test-bins: $(TEST_BINS)
+
 unit-test: $(BIN) $(RUNNER) $(TEST_BINS)
 	BOXAGENT=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) $(RUNNER) $(TEST_BINS) $(CLI_TESTS)
 
@@ -138,10 +140,13 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: clean"
 
-# compile_commands.json for clangd/clang-tidy, via bear.
+# compile_commands.json for clangd/clang-tidy, via bear. It builds from
+# scratch in a folder of its own so that every file is compiled (and so
+# recorded) without touching the normal build.
 compdb:
-	$(MAKE) clean
-	bear -- $(MAKE) all $(TEST_BINS) $(RUNNER)
+	rm -rf build/compdb
+	bear --output compile_commands.json -- $(MAKE) --no-print-directory BUILD=build/compdb \
+		build/compdb/boxagent build/compdb/tests/runner unit-test-bins
 
 clean:
 	rm -rf build
