@@ -178,10 +178,49 @@ static size_t code_offset_at(const struct ba_wasm__code *code, const ba_wasm__ce
 	return code->map[lo].offset;
 }
 
+/*
+ * The name a person knows a function by: its first export name, if any,
+ * copied into out (out_size bytes) fit for a one-line message. Export names
+ * are any UTF-8, so control characters become '?', and a name that must be
+ * cut is cut at a character boundary. Returns false when there is none.
+ */
+static bool export_name_of(const ba_wasm_module *module, uint32_t func_index, char *out,
+                           size_t out_size)
+{
+	if (!module)
+		return false;
+	for (uint32_t i = 0; i < module->export_count; i++) {
+		const ba_wasm__export *e = &module->exports[i];
+		size_t n = e->name_len;
+
+		if (e->kind != BA_WASM_EXTERN_FUNC || e->index != func_index)
+			continue;
+		if (n >= out_size) {
+			n = out_size - 1;
+			while (n > 0 && ((unsigned char)e->name[n] & 0xC0) == 0x80)
+				n--;
+		}
+		for (size_t j = 0; j < n; j++) {
+			unsigned char c = (unsigned char)e->name[j];
+			out[j] = c < 0x20 || c == 0x7F ? '?' : (char)c;
+		}
+		out[n] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Fills diag for a trap: "WHAT in function N (NAME) at offset 0xOFF". The
+ * export name is looked up only here, on the slow path; module may be NULL
+ * (host functions).
+ */
 static ba_wasm_err fill_trap(ba_wasm_store *store, ba_wasm_diag *diag, ba_wasm_trap trap,
-                             uint32_t func_index, size_t offset)
+                             const ba_wasm_module *module, uint32_t func_index, size_t offset)
 {
 	const char *what = ba_wasm_trap_message(trap);
+	char name[61], where[96];
+	bool named = export_name_of(module, func_index, name, sizeof(name));
 
 	if (!diag)
 		return BA_WASM_ERR_TRAP;
@@ -191,12 +230,17 @@ static ba_wasm_err fill_trap(ba_wasm_store *store, ba_wasm_diag *diag, ba_wasm_t
 	diag->trap = trap;
 	diag->func_index = func_index;
 	diag->offset = offset;
-	if (offset == SIZE_MAX)
-		snprintf(diag->message, sizeof(diag->message), "%s in function %u", what,
-		         (unsigned)func_index);
+	if (func_index == UINT32_MAX)
+		snprintf(where, sizeof(where), "a host function");
+	else if (named)
+		snprintf(where, sizeof(where), "function %u (%s)", (unsigned)func_index, name);
 	else
-		snprintf(diag->message, sizeof(diag->message), "%s in function %u at offset 0x%zx",
-		         what, (unsigned)func_index, offset);
+		snprintf(where, sizeof(where), "function %u", (unsigned)func_index);
+	if (offset == SIZE_MAX)
+		snprintf(diag->message, sizeof(diag->message), "%.120s in %.95s", what, where);
+	else
+		snprintf(diag->message, sizeof(diag->message), "%.120s in %.95s at offset 0x%zx", what,
+		         where, offset);
 	return BA_WASM_ERR_TRAP;
 }
 
@@ -1459,8 +1503,10 @@ trap_out:
 	vmp->sp = entry_sp;
 	store->call_depth = entry_top;
 	if (code)
-		return fill_trap(store, diag, trap, code->func_index, code_offset_at(code, ip));
-	return fill_trap(store, diag, trap, entry->func_index,
+		return fill_trap(store, diag, trap, inst ? inst->module : NULL, code->func_index,
+		                 code_offset_at(code, ip));
+	return fill_trap(store, diag, trap, entry->instance ? entry->instance->module : NULL,
+	                 entry->func_index,
 	                 entry->code ? entry->code->code_offset : SIZE_MAX);
 }
 
@@ -1483,7 +1529,7 @@ ba_wasm_err ba_wasm__invoke(ba_wasm_store *store, ba_wasm_func *func, ba_wasm__s
 	if (func->is_host) {
 		err = call_host(store, func, NULL, slots);
 		if (err != BA_WASM_OK)
-			return fill_trap(store, diag, BA_WASM_TRAP_HOST, UINT32_MAX, SIZE_MAX);
+			return fill_trap(store, diag, BA_WASM_TRAP_HOST, NULL, UINT32_MAX, SIZE_MAX);
 		return BA_WASM_OK;
 	}
 	code = func->code;
@@ -1497,7 +1543,8 @@ ba_wasm_err ba_wasm__invoke(ba_wasm_store *store, ba_wasm_func *func, ba_wasm__s
 	fp = vmp->sp;
 	if (vmp->nesting >= MAX_NESTING || vmp->frame_top >= vmp->frame_cap ||
 	    code->frame_slots > (size_t)(store->value_stack + store->value_stack_slots - fp))
-		return fill_trap(store, diag, BA_WASM_TRAP_STACK_EXHAUSTED, func->func_index,
+		return fill_trap(store, diag, BA_WASM_TRAP_STACK_EXHAUSTED,
+		                 func->instance ? func->instance->module : NULL, func->func_index,
 		                 code->code_offset);
 	memcpy(fp, slots, code->param_count * sizeof(*fp));
 	vmp->nesting++;

@@ -511,6 +511,29 @@ TEST(memory_grown_by_callee_is_visible)
 	env_close(&e);
 }
 
+/*
+ * Export names may hold any UTF-8, newlines included; a trap message must
+ * stay one line. (module (func (export "a\nb") unreachable))
+ */
+TEST(trap_message_escapes_control_characters_in_names)
+{
+	static const uint8_t wasm[] = {
+	        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,       /* header          */
+	        0x01, 0x04, 0x01, 0x60, 0x00, 0x00,                   /* type () -> ()   */
+	        0x03, 0x02, 0x01, 0x00,                               /* func 0: type 0  */
+	        0x07, 0x07, 0x01, 0x03, 'a',  '\n', 'b',  0x00, 0x00, /* export      */
+	        0x0a, 0x05, 0x01, 0x03, 0x00, 0x00, 0x0b,             /* unreachable     */
+	};
+	struct env e;
+	ba_wasm_diag diag;
+
+	env_open(&e, wasm, sizeof(wasm), NULL, NULL, 0);
+	CHECK_EQ_INT(call(&e, "a\nb", NULL, 0, NULL, 0, &diag), BA_WASM_ERR_TRAP);
+	CHECK_EQ_INT(diag.trap, BA_WASM_TRAP_UNREACHABLE);
+	CHECK_EQ_STR(diag.message, "unreachable in function 0 (a?b) at offset 0x20");
+	env_close(&e);
+}
+
 TEST(trap_diagnostics_name_function_and_offset)
 {
 	struct env e;
@@ -526,7 +549,9 @@ TEST(trap_diagnostics_name_function_and_offset)
 	CHECK_EQ_INT(diag.trap, BA_WASM_TRAP_DIV_ZERO);
 	CHECK_EQ_UINT(diag.func_index, 1);
 	CHECK_EQ_UINT(diag.offset, at);
-	snprintf(want, sizeof(want), "integer divide by zero in function 1 at offset 0x%zx", at);
+	/* The export name is part of the message: people know functions by it. */
+	snprintf(want, sizeof(want), "integer divide by zero in function 1 (div) at offset 0x%zx",
+	         at);
 	CHECK_EQ_STR(diag.message, want);
 
 	/* The store stays usable after a trap. */
