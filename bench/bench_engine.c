@@ -33,33 +33,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "driver_util.h"
+
 #include "wasm/wasm.h"
 
 #define REPEAT_BUDGET_S 6.0
 /* Big enough never to run out, small enough that the engine's counter
  * arithmetic cannot overflow whatever way it counts. */
 #define HUGE_FUEL (UINT64_MAX / 2)
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v > UINT32_MAX)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
 
 static void report(const char *what, ba_wasm_err err, const ba_wasm_diag *diag)
 {

@@ -57,7 +57,7 @@ $(BENCH_DIR)/%.main.wasm: bench/kernels/%.c bench/kernels/support.h bench/kernel
 	echo "$(WASM_CC) ... -DBENCH_N=$$n $< -o $@"; \
 	$(WASM_CC) $(BENCH_WASM_FLAGS) -Wl,--export=bench_main -DBENCH_N=$$n $< -o $@
 
-$(BENCH_DIR)/native/%: bench/kernels/%.c bench/kernels/support.h bench/native_main.c mk/bench.mk
+$(BENCH_DIR)/native/%: bench/kernels/%.c bench/kernels/support.h bench/native_main.c bench/driver_util.h mk/bench.mk
 	@mkdir -p $(dir $@)
 	$(BENCH_NATIVE_CC) $(BENCH_KERNEL_CFLAGS) -o $@ bench/native_main.c $<
 

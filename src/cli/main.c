@@ -45,26 +45,29 @@ static const struct ba_cli_command *find_command(const char *name)
 	return NULL;
 }
 
+__attribute__((format(printf, 1, 0))) static void verror(const char *fmt, va_list ap)
+{
+	fputs("boxagent: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void ba_cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("boxagent: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int ba_cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("boxagent: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return BA_EXIT_USAGE;
 }
 
