@@ -44,10 +44,6 @@ expect_stderr_contains() {
 	grep -qF -- "$1" "$ERR" || fail "stderr does not contain '$1'"
 }
 
-expect_stderr_empty() {
-	[ ! -s "$ERR" ] || fail "expected no stderr"
-}
-
 # check STATUS ARGS...: run and check the exit status in one step.
 check() {
 	want=$1
