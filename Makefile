@@ -11,7 +11,7 @@
 # The order below is the dependency order: a module may include headers of
 # modules listed before it, never after (see docs/ARCHITECTURE.md).
 
-MODULES := core wasm
+MODULES := core wasm sandbox tool
 
 CC ?= cc
 ifeq ($(origin CC),default)
@@ -43,15 +43,19 @@ endif
 # Debian libraries, found with pkg-config (scripts/install-deps installs
 # them). PKGS is what libboxagent itself links; the core engine needs none,
 # which keeps process start lean. Test-only libraries are kept apart.
-PKGS :=
+# libcurl is not linked: sandbox/egress.c dlopen()s it at the first network
+# request (its 38 libraries cost ~6 ms of start-up that tools without
+# network must not pay); only its headers are needed at build time.
+PKGS := jansson yaml-0.1
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 PKG_CFLAGS := $(if $(PKGS),$(shell pkg-config --cflags $(PKGS)))
 PKG_LIBS := $(if $(PKGS),$(shell pkg-config --libs $(PKGS)))
 JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
 
-ALL_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(CURL_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_BASE) $(LDFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
+LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread -ldl $(LDLIBS)
 
 LIB_SRCS := $(foreach m,$(MODULES),$(wildcard src/$(m)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -112,7 +116,9 @@ $(RUNNER): $(BUILD)/obj/tests/runner.o
 include $(sort $(wildcard mk/*.mk))
 
 TEST_BINS := $(UNIT_BINS) $(EXTRA_TEST_BINS)
-CLI_TESTS := $(sort $(wildcard tests/cli/*.sh))
+# Black-box test scripts; fragments add theirs (core tools, red team) to
+# EXTRA_TEST_SCRIPTS and what those scripts need built to TEST_DEPS.
+CLI_TESTS := $(sort $(wildcard tests/cli/*.sh)) $(EXTRA_TEST_SCRIPTS)
 
 # Installs what is missing (quiet when everything is there), then tests.
 test: deps
@@ -120,7 +126,7 @@ test: deps
 
 unit-test-bins: $(TEST_BINS)
 
-unit-test: $(BIN) $(RUNNER) $(TEST_BINS)
+unit-test: $(BIN) $(RUNNER) $(TEST_BINS) $(TEST_DEPS)
 	BOXAGENT=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) $(RUNNER) $(TEST_BINS) $(CLI_TESTS)
 
 run: deps
