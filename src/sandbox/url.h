@@ -32,17 +32,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BA_URL_MAX 8192 /* bytes of URL text accepted */
+#define BA_URL_MAX      8192 /* bytes of URL text accepted */
 #define BA_URL_HOST_MAX 256
 
 typedef struct ba_url {
-	char scheme[8];                /* "http" or "https"                        */
-	char host[BA_URL_HOST_MAX];    /* canonical host, no brackets              */
-	bool is_ip;                    /* host is an IP literal                    */
-	int family;                    /* AF_INET / AF_INET6 when is_ip, else 0    */
-	uint16_t port;                 /* explicit or the scheme's default         */
-	bool port_explicit;            /* the URL text named a port                */
-	char path[BA_URL_MAX];         /* "/..." including "?query"; no fragment   */
+	char scheme[8];                  /* "http" or "https"                        */
+	char host[BA_URL_HOST_MAX];      /* canonical host, no brackets              */
+	bool is_ip;                      /* host is an IP literal                    */
+	int family;                      /* AF_INET / AF_INET6 when is_ip, else 0    */
+	uint16_t port;                   /* explicit or the scheme's default         */
+	bool port_explicit;              /* the URL text named a port                */
+	char path[BA_URL_MAX];           /* "/..." including "?query"; no fragment   */
 	char canonical[BA_URL_MAX + 64]; /* scheme://host[:port]/path?query, IPv6 in
 	                                    brackets, port only if not default    */
 } ba_url;
@@ -57,5 +57,14 @@ const char *ba_url_resolve(const ba_url *base, const char *ref, ba_url *out);
 
 /* The default port of a scheme ("http" 80, "https" 443), 0 if unknown. */
 uint16_t ba_url_default_port(const char *scheme);
+
+/* Canonicalises one host exactly as ba_url_parse does (so capability
+ * parsing and URL parsing cannot disagree): host is the authority's host
+ * text as written, len bytes (borrowed, need not be NUL-terminated), IPv6
+ * in brackets. Writes the canonical host (no brackets) into out, sets
+ * *is_ip and *family (AF_INET / AF_INET6, 0 for names). Returns NULL or a
+ * static error as for ba_url_parse. */
+const char *ba_url_canon_host(const char *host, size_t len, char out[BA_URL_HOST_MAX], bool *is_ip,
+                              int *family);
 
 #endif
