@@ -106,6 +106,8 @@ const char *ba_capset_add(ba_capset *set, const char *text, char *err, size_t er
  *            other - giving the narrower of each, methods ANDed;
  *   env, secret: equal names.
  * out must not alias the inputs. Returns the number of capabilities in out.
+ * Results equal to one already in out are kept once; should out fill up
+ * (BA_CAPSET_MAX), the rest are dropped, which only ever narrows access.
  */
 size_t ba_capset_intersect(const ba_capset *declared, const ba_capset *granted, ba_capset *out);
 
@@ -113,7 +115,10 @@ size_t ba_capset_intersect(const ba_capset *declared, const ba_capset *granted, 
  * is the upper-case method text. Host rules: "*" matches any host,
  * "*.example.com" any name ending in ".example.com", names compare
  * exactly (case already folded), IP literals compare in canonical form.
- * Returns false for non-network caps. */
+ * Returns false for non-network caps and for a NULL method. A method
+ * outside the list above ("TRACE", or "get" in lower case) is allowed only
+ * by a capability without a method list. A path prefix is stored without
+ * a trailing '/' ("/v1/" and "/v1" are the same capability). */
 bool ba_cap_allows_url(const ba_cap *cap, const ba_url *url, const char *method);
 
 /* The first network capability in set allowing url+method, or NULL. */
