@@ -37,7 +37,7 @@
 #include "sandbox/url.h"
 
 #define BA_CAP_TEXT_MAX 1024 /* longest capability string accepted */
-#define BA_CAPSET_MAX 128    /* most capabilities in one set        */
+#define BA_CAPSET_MAX   128  /* most capabilities in one set        */
 
 typedef enum ba_cap_kind {
 	BA_CAP_FS_READ,
@@ -69,7 +69,7 @@ typedef struct ba_cap {
 	char host[BA_URL_HOST_MAX]; /* lower-case; "*", "*.suffix", name, or IP
 	                               literal text without brackets        */
 	bool host_is_ip;
-	uint16_t port; /* 0 = any port ("*")                              */
+	uint16_t port;                     /* 0 = any port ("*")                              */
 	char path_prefix[BA_CAP_TEXT_MAX]; /* "" = any path                   */
 	unsigned methods;                  /* BA_METHOD_* bits               */
 	/* env / secret */
