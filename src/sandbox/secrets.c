@@ -235,7 +235,13 @@ static int hex_value(unsigned char c)
 	return -1;
 }
 
-/* memmem that folds ASCII letters; for hex, whose case carries nothing. */
+static unsigned char fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+/* memmem that folds ASCII letters; for hex, whose case carries nothing.
+ * needle is lower case already. */
 static bool contains_nocase(const unsigned char *hay, size_t hay_len, const unsigned char *needle,
                             size_t needle_len)
 {
@@ -243,7 +249,7 @@ static bool contains_nocase(const unsigned char *hay, size_t hay_len, const unsi
 		return false;
 	for (size_t i = 0; i + needle_len <= hay_len; i++) {
 		size_t j = 0;
-		while (j < needle_len && (hay[i + j] | 0x20) == (needle[j] | 0x20))
+		while (j < needle_len && fold(hay[i + j]) == needle[j])
 			j++;
 		if (j == needle_len)
 			return true;
