@@ -26,6 +26,12 @@
  * Appends are serialised across processes with flock() on the log, so
  * several boxagent processes may share one log. Writers never rewrite
  * earlier lines.
+ *
+ * Every string field is JSON-escaped: quote, backslash, \b \f \n \r \t,
+ * other control characters and DEL as \u00XX; valid UTF-8 is written as
+ * it is; each byte that is not part of valid UTF-8 becomes \u00XX with the
+ * byte's value (never U+FFFD), so a line is always valid JSON and the
+ * original bytes can be recovered from the raw line.
  */
 #ifndef BA_SANDBOX_AUDIT_H
 #define BA_SANDBOX_AUDIT_H
@@ -34,17 +40,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BA_AUDIT_LINE_MAX 16384 /* longer fields are truncated with "..." */
+/* A line, newline included, is at most this long: each field has a budget
+ * and longer fields are cut (at a character boundary) and end in "...".
+ * Readers refuse longer lines. */
+#define BA_AUDIT_LINE_MAX 16384
 
 typedef struct ba_audit ba_audit;
 
+/* Writes the default log path into out: $BOXAGENT_HOME/audit.log, where
+ * BOXAGENT_HOME defaults to $XDG_DATA_HOME/boxagent (only an absolute
+ * XDG_DATA_HOME counts, as the XDG spec says), else
+ * $HOME/.local/share/boxagent. Returns 0, or -1 when none of those is set
+ * or the path does not fit in out_len bytes; out then holds a message
+ * saying so. Shared by `boxagent audit` and `boxagent tool run`. */
+int ba_audit_default_path(char *out, size_t out_len) __attribute__((warn_unused_result));
+
 /* Opens (creating if needed, mode 0600, parent directories 0700) the log
- * at path for appending. NULL with a message in err on failure. */
+ * at path for appending. NULL with a message in err on failure.
+ *
+ * An existing log is continued: its last line must be a valid record that
+ * matches the head file, otherwise the open (and any later record) fails
+ * instead of forking the chain - see docs/audit.md for what to do then.
+ * A handle may be shared by threads (records are serialised). If the log
+ * is moved away while the handle is open, the next record follows the
+ * path and starts (or continues) the log found there. */
 ba_audit *ba_audit_open(const char *path, char *err, size_t err_len);
 /* Closes; NULL allowed. */
 void ba_audit_close(ba_audit *audit);
-/* The run id used by records from this handle (16 hex chars, random per
- * open); the caller may set its own (borrowed, copied, ≤ 63 chars). */
+/* The run id used by records from this handle (16 hex chars from
+ * getrandom(), new per open); the caller may set its own (borrowed,
+ * copied, cut at 63 bytes). The returned string is owned by the handle and
+ * valid until the next set_run_id or close. */
 const char *ba_audit_run_id(const ba_audit *audit);
 void ba_audit_set_run_id(ba_audit *audit, const char *run_id);
 
@@ -70,13 +96,22 @@ const char *ba_audit_error(const ba_audit *audit);
 
 typedef struct ba_audit_verify_result {
 	bool ok;
-	uint64_t lines;      /* lines checked                               */
-	uint64_t bad_line;   /* 1-based line where the chain breaks (0 = none) */
-	char message[512];   /* what is wrong, or a summary when ok         */
+	uint64_t lines;    /* lines checked                               */
+	uint64_t bad_line; /* 1-based line where the chain breaks (0 = none) */
+	char message[512]; /* what is wrong, or a summary when ok         */
 } ba_audit_verify_result;
 
 /* Verifies the chain and the head file. Returns 0 when the file could be
- * read (result says whether it is intact), -1 with message when not. */
+ * read (result says whether it is intact), -1 with message when not
+ * ("no audit log at PATH" when it does not exist; an empty file is intact
+ * with 0 lines). When not ok, bad_line is the first line that breaks the
+ * chain, the last line when records are missing at the end (head file
+ * mismatch), or 0 when the log cannot be judged (head file missing or
+ * malformed while the log has records). A head file exactly one record
+ * behind a last line that chains to it (an append interrupted between its
+ * two writes) counts as intact, and the message says so. Verify reads a
+ * snapshot (the log's size and head file taken together under a shared
+ * lock), so it may run while others append. */
 int ba_audit_verify(const char *path, ba_audit_verify_result *result);
 
 typedef struct ba_audit_filter {
@@ -92,7 +127,12 @@ typedef struct ba_audit_filter {
 /* Calls fn(line, len, user) for each matching record, in file order.
  * line is the raw JSON text (borrowed, NUL-terminated, no newline).
  * Returns 0, or -1 with a message in err (unreadable file, malformed
- * line - the line number is named). */
+ * line - the line number is named, a since that is not a time). Listing
+ * does not check hashes (ba_audit_verify does), so an edited log can still
+ * be read. since is compared as an instant: "2026-11-26" (midnight UTC),
+ * "2026-11-26T21:45:00Z", "2026-11-26T22:45:00.5+01:00"; a time without a
+ * zone is refused. Like verify, list reads a snapshot and never holds a
+ * lock while fn runs. */
 int ba_audit_list(const char *path, const ba_audit_filter *filter,
                   void (*fn)(const char *line, size_t len, void *user), void *user, char *err,
                   size_t err_len);
