@@ -137,8 +137,11 @@ static ba_addr_class embedded(uint32_t v4)
  * /96, and we cannot know which the local translator uses. Every layout
  * that is well-formed for this address (the "u" octet, bits 64..71, and
  * the suffix after the IPv4 bits are zero; /96 always is) is read, and
- * any non-public reading wins. A reading of 0.x.x.x comes last, since
- * zero-padding makes it appear for most addresses in the shorter layouts.
+ * any non-public reading wins. Short layouts are tried first: their zero
+ * suffix makes a match meaningful, whereas /96 always fits (and reads the
+ * zero padding of a /64 address as x.0.0.0). A reading of 0.x.x.x is
+ * reported only when nothing else is non-public, since zero padding makes
+ * it appear for many addresses.
  */
 static ba_addr_class nat64_local(const uint8_t *a)
 {
@@ -146,10 +149,10 @@ static ba_addr_class nat64_local(const uint8_t *a)
 		uint8_t bytes[4];  /* where the IPv4 address's bytes sit */
 		uint8_t suffix_at; /* first suffix byte; 16 = no suffix  */
 	} layouts[] = {
-	        {{12, 13, 14, 15}, 16},
-	        {{9, 10, 11, 12}, 13},
-	        {{7, 9, 10, 11}, 12},
-	        {{6, 7, 9, 10}, 11},
+	        {{6, 7, 9, 10}, 11},    /* /48 */
+	        {{7, 9, 10, 11}, 12},   /* /56 */
+	        {{9, 10, 11, 12}, 13},  /* /64 */
+	        {{12, 13, 14, 15}, 16}, /* /96 */
 	};
 	ba_addr_class zero_class = BA_ADDR_PUBLIC;
 	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {

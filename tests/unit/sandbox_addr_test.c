@@ -231,3 +231,35 @@ TEST(class_names)
 	CHECK_EQ_STR(ba_addr_class_name(BA_ADDR_DOCUMENTATION), "documentation");
 	CHECK_EQ_STR(ba_addr_class_name(BA_ADDR_RESERVED), "reserved");
 }
+
+TEST(teredo_client_is_bit_inverted)
+{
+	/* 2001:0:SERVER:FLAGS:PORT:~CLIENT. The server field does not matter. */
+	CHECK_EQ_STR(cls("2001:0:4136:e378:8000:63bf:3fff:fdd2"), "documentation"); /* 192.0.2.45 */
+	CHECK_EQ_STR(cls("2001:0:c000:0201:0:0:3f57:fefe"), "private");             /* ~c0a8:0101 */
+	CHECK_EQ_STR(cls("2001::ffff:ffff"), "unspecified"); /* client 0.0.0.0 */
+	CHECK_EQ_STR(cls("2001::"), "broadcast");            /* ~0 = 255.255.255.255 */
+	/* Outside 2001::/32 but inside 2001::/23: reserved, not Teredo. */
+	CHECK_EQ_STR(cls("2001:1::80ff:fffe"), "reserved");
+}
+
+TEST(six_to_four_takes_bits_16_to_47)
+{
+	CHECK_EQ_STR(cls("2002:0a00:0001::"), "private");
+	CHECK_EQ_STR(cls("2002:a9fe:a9fe:1:2:3:4:5"), "link-local");
+	CHECK_EQ_STR(cls("2002:6440:0001::1"), "cgnat");
+	CHECK_EQ_STR(cls("2002:e000:0001::1"), "multicast");
+	CHECK_EQ_STR(cls("2002:0101:0101::7f00:1"), "public"); /* trailing bits do not count */
+}
+
+TEST(nat64_local_prefix_layouts)
+{
+	/* RFC 6052 layouts inside 64:ff9b:1::/48 (u octet = bits 64..71). */
+	CHECK_EQ_STR(cls("64:ff9b:1:7f:0:1::"), "loopback");          /* /56: 7f | 00.00.01 */
+	CHECK_EQ_STR(cls("64:ff9b:1::a9:fea9:fe00:0"), "link-local"); /* /64 */
+	CHECK_EQ_STR(cls("64:ff9b:1::a9fe:a9fe"), "link-local");      /* /96 */
+	CHECK_EQ_STR(cls("64:ff9b:1::"), "unspecified");
+	CHECK_EQ_STR(cls("64:ff9b:1:ffff::808:808"), "public");
+	/* A non-zero u octet rules out the short layouts. */
+	CHECK_EQ_STR(cls("64:ff9b:1:a00:ff00:100:808:808"), "public");
+}

@@ -424,3 +424,180 @@ TEST(guest_path_within)
 	CHECK(!ba_guest_path_within("/workspace/a", "/workspace"));
 	CHECK(!ba_guest_path_within("/workspace/a.txt", "/workspace/a.txt.bak"));
 }
+
+TEST(canonical_text_parses_to_itself)
+{
+	static const char *const texts[] = {
+	        "network:HTTPS://API.Example.com",
+	        "network:head,get:https://api.example.com/v1/",
+	        "network:http://0x7f.1:8080",
+	        "network:http://[0:0::1]:*/a/./b/../c",
+	        "network:https://*.Example.COM.:*",
+	        "network:https://*",
+	        "network:PUT:http://h/caf\xc3\xa9",
+	        "fs.write://workspace/./out/",
+	        "fs.read:/",
+	        "env:HOME",
+	        "secret:GITHUB_TOKEN",
+	        NULL,
+	};
+	static ba_cap again;
+	char err[512];
+	for (size_t i = 0; texts[i]; i++) {
+		ba_cap *c = parse_ok(texts[i]);
+		if (ba_cap_parse(c->text, &again, err, sizeof(err)))
+			ba_test_fail(__FILE__, __LINE__, "%s -> %s: %s", texts[i], c->text, err);
+		CHECK_EQ_STR(again.text, c->text);
+		CHECK_EQ_INT(again.kind, c->kind);
+		CHECK_EQ_STR(again.host, c->host);
+		CHECK_EQ_UINT(again.port, c->port);
+		CHECK_EQ_UINT(again.methods, c->methods);
+		CHECK_EQ_STR(again.path_prefix, c->path_prefix);
+	}
+}
+
+TEST(wildcards_never_match_ip_literals_or_the_apex)
+{
+	CHECK(!allows("network:https://*.example.com", "https://example.com/", "GET"));
+	CHECK(!allows("network:https://*.example.com", "https://example.com./", "GET"));
+	CHECK_CONTAINS(parse_err("network:https://*.0.0.1"), "wildcard");
+	CHECK(!allows("network:https://*.com", "https://[::1]/", "GET"));
+	CHECK(!allows("network:https://*.com", "https://127.0.0.1/", "GET"));
+	CHECK(allows("network:https://*.com", "https://EXAMPLE.COM/", "GET"));
+	/* The IPv6 form of a granted IPv4 literal is a different address. */
+	CHECK(!allows("network:http://127.0.0.1", "http://[::ffff:127.0.0.1]/", "GET"));
+	CHECK(!allows("network:http://localhost", "http://127.0.0.1/", "GET"));
+}
+
+/*
+ * The defining property of intersection: whatever the result allows, some
+ * declared capability and some granted capability allow too, and (for
+ * these inputs, where the intersection is exact) the converse. Checked
+ * over a grid of requests.
+ */
+TEST(intersection_allows_exactly_what_both_allow)
+{
+	static const char *const declared[] = {
+	        "network:GET,POST:https://*.example.com:*/api",
+	        "network:http://127.0.0.1:8080",
+	        "network:https://*/public",
+	        NULL,
+	};
+	static const char *const granted[] = {
+	        "network:GET:https://a.example.com/api/v1",
+	        "network:https://*:*",
+	        "network:http://2130706433:*/x",
+	        NULL,
+	};
+	static const char *const urls[] = {
+	        "https://a.example.com/api/v1/users",
+	        "https://a.example.com/api/v2",
+	        "https://b.example.com:8443/api",
+	        "https://example.com/api",
+	        "https://x.test/public/a",
+	        "https://x.test/publicity",
+	        "http://127.0.0.1:8080/x/y",
+	        "http://127.0.0.1:8080/y",
+	        "http://127.0.0.1:9/x",
+	        "https://a.example.com/public",
+	        NULL,
+	};
+	static const char *const verbs[] = {"GET", "POST", "DELETE", NULL};
+	ba_capset *d = set_of(declared), *g = set_of(granted), *o = ba_capset_new();
+	CHECK(o != NULL);
+	CHECK(ba_capset_intersect(d, g, o) > 0);
+	unsigned allowed = 0;
+	for (size_t i = 0; urls[i]; i++) {
+		ba_url u;
+		CHECK(ba_url_parse(urls[i], &u) == NULL);
+		for (size_t m = 0; verbs[m]; m++) {
+			bool both = ba_capset_find_network(d, &u, verbs[m]) &&
+			            ba_capset_find_network(g, &u, verbs[m]);
+			bool eff = ba_capset_find_network(o, &u, verbs[m]) != NULL;
+			if (both != eff)
+				ba_test_fail(__FILE__, __LINE__,
+				             "%s %s: declared∩granted %d, effective %d", verbs[m],
+				             urls[i], both, eff);
+			allowed += eff;
+		}
+	}
+	CHECK(allowed >= 5); /* the grid is not trivially all-deny */
+	free(d);
+	free(g);
+	free(o);
+}
+
+TEST(intersection_is_symmetric_for_fs_env_secret)
+{
+	static const char *const a[] = {"fs.write:/workspace", "fs.read:/data/x", "env:A",
+	                                "secret:S", NULL};
+	static const char *const b[] = {"fs.read:/workspace/src", "fs.write:/data", "env:A",
+	                                "secret:T", NULL};
+	char ab[4096];
+	snprintf(ab, sizeof(ab), "%s", meet(a, b));
+	CHECK_EQ_STR(ab, "fs.read:/workspace/src | fs.read:/data/x | env:A");
+	CHECK_EQ_STR(meet(b, a), "fs.read:/workspace/src | fs.read:/data/x | env:A");
+}
+
+TEST(random_capability_strings_never_crash)
+{
+	static const char *const pieces[] = {
+	        "network:", "fs.read:", "env:",  "secret:", "https://", "GET,", "HEAD:",
+	        "*",        "*.",       "[",     "]",       "::1",      ":",    "/",
+	        "..",       ".",        "%2e",   "%2f",     "@",        "?",    "a",
+	        "0x7f",     "1",        "65535", "_",       "\xff",
+	};
+	static ba_cap c, again;
+	char text[96], err[512];
+	uint64_t x = 88172645463325252ull;
+	for (int iter = 0; iter < 30000; iter++) {
+		size_t n = 0;
+		int parts = 1 + (int)(x % 8);
+		for (int p = 0; p < parts; p++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			const char *s = pieces[x % (sizeof(pieces) / sizeof(pieces[0]))];
+			size_t l = strlen(s);
+			if (n + l >= sizeof(text))
+				break;
+			memcpy(text + n, s, l);
+			n += l;
+		}
+		text[n] = '\0';
+		const char *e = ba_cap_parse(text, &c, err, sizeof(err));
+		if (e) {
+			CHECK(e == err);
+			CHECK_CONTAINS(err, "is not valid: ");
+			continue;
+		}
+		if (ba_cap_parse(c.text, &again, err, sizeof(err)) || strcmp(again.text, c.text))
+			ba_test_fail(__FILE__, __LINE__, "\"%s\" -> \"%s\" is not stable", text,
+			             c.text);
+	}
+}
+
+TEST(api_edges)
+{
+	static ba_cap c;
+	/* Without an error buffer the result is still an error. */
+	CHECK(ba_cap_parse("shell:x", &c, NULL, 0) != NULL);
+	char tiny[16];
+	CHECK(ba_cap_parse("shell:x", &c, tiny, sizeof(tiny)) == tiny);
+	CHECK_EQ_STR(tiny, "capability \"she"); /* cut, still terminated */
+	CHECK_EQ_STR(ba_cap_kind_name(BA_CAP_FS_READ), "fs.read");
+	CHECK_EQ_STR(ba_cap_kind_name(BA_CAP_FS_WRITE), "fs.write");
+	CHECK_EQ_STR(ba_cap_kind_name(BA_CAP_NETWORK), "network");
+	CHECK_EQ_STR(ba_cap_kind_name(BA_CAP_ENV), "env");
+	CHECK_EQ_STR(ba_cap_kind_name(BA_CAP_SECRET), "secret");
+	ba_url u;
+	CHECK(ba_url_parse("https://h/", &u) == NULL);
+	CHECK(!ba_cap_allows_url(parse_ok("fs.read:/"), &u, "GET"));
+	CHECK(ba_capset_find_network(NULL, &u, "GET") == NULL);
+	ba_capset *s = ba_capset_new();
+	CHECK(s != NULL);
+	CHECK_EQ_UINT(s->count, 0);
+	CHECK(ba_capset_find_network(s, &u, "GET") == NULL);
+	CHECK(!ba_capset_has_name(s, BA_CAP_ENV, "HOME"));
+	free(s);
+}

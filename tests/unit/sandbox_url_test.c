@@ -363,3 +363,101 @@ TEST(canon_host_helper_matches_parser)
 	CHECK(ba_url_canon_host("example.com:80", 11, out, &ip, &fam) == NULL);
 	CHECK_EQ_STR(out, "example.com");
 }
+
+TEST(authority_delimiter_tricks)
+{
+	/* What ends the authority is the first '/', '?' or '#'; every later
+	 * '@' is path, query or fragment, never userinfo. */
+	CHECK_EQ_STR(canon("http://evil.com#@good.com/"), "http://evil.com/");
+	CHECK_EQ_STR(canon("http://evil.com?@good.com/"), "http://evil.com/?@good.com/");
+	CHECK_EQ_STR(canon("http://evil.com/@good.com/"), "http://evil.com/@good.com/");
+	CHECK_EQ_STR(refuse("http://good.com:80@evil.com/"), "userinfo is not allowed in URLs");
+	CHECK_EQ_STR(refuse("http://[::1]@evil.com/"), "userinfo is not allowed in URLs");
+	CHECK_EQ_STR(refuse("http://good.com%23@evil.com/"), "userinfo is not allowed in URLs");
+	CHECK_CONTAINS(refuse("http://good.com;.evil.com/"), "host");
+	CHECK_CONTAINS(refuse("http://good.com,evil.com/"), "host");
+	CHECK_EQ_STR(canon("http://under_score-and-hyphen.example/"),
+	             "http://under_score-and-hyphen.example/");
+}
+
+/*
+ * Random inputs built from the characters that matter to URL parsing:
+ * nothing crashes (run under ASan too), and whatever is accepted has a
+ * canonical form that parses to itself - so canonicalising twice can
+ * never change which host or path a grant is checked against.
+ */
+TEST(random_inputs_canonical_form_is_stable)
+{
+	static const char *const pieces[] = {
+	        "http://", "https://", "HTTP://", "[",   "]",   ":",   "::",  "@",  "/",
+	        "//",      "?",        "#",       "%",   "%2e", "%2f", "%41", "..", ".",
+	        "0x",      "0",        "7f",      "127", "1",   "255", "a",   "Z",  "ex.com",
+	        "ffff",    "\xc3\xa9", "\\",      " ",   "*",   "-",   "_",   "80", "65536",
+	};
+	static ba_url a, b;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	char text[128];
+	unsigned accepted = 0;
+	for (int iter = 0; iter < 40000; iter++) {
+		size_t n = 0;
+		int parts = 1 + (int)(x % 9);
+		if (iter % 2 == 0)
+			n = (size_t)snprintf(text, sizeof(text), "%s",
+			                     iter % 4 ? "http://" : "https://");
+		for (int p = 0; p < parts; p++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			const char *s = pieces[x % (sizeof(pieces) / sizeof(pieces[0]))];
+			size_t l = strlen(s);
+			if (n + l >= sizeof(text))
+				break;
+			memcpy(text + n, s, l);
+			n += l;
+		}
+		text[n] = '\0';
+		if (ba_url_parse(text, &a) != NULL)
+			continue;
+		accepted++;
+		const char *err = ba_url_parse(a.canonical, &b);
+		if (err || strcmp(a.canonical, b.canonical) != 0 || strcmp(a.host, b.host) != 0)
+			ba_test_fail(__FILE__, __LINE__, "\"%s\" -> \"%s\" -> %s", text,
+			             a.canonical, err ? err : b.canonical);
+		CHECK(a.host[0] != '\0');
+		CHECK(a.path[0] == '/');
+	}
+	CHECK(accepted > 1000); /* the generator does reach the interesting paths */
+}
+
+TEST(resolve_limits)
+{
+	ba_url base, out;
+	CHECK(ba_url_parse("https://h/a/b?q", &base) == NULL);
+	size_t n = BA_URL_MAX + 5;
+	char *ref = malloc(n + 1);
+	CHECK(ref != NULL);
+	memset(ref, 'x', n);
+	ref[n] = '\0';
+	CHECK_EQ_STR(ba_url_resolve(&base, ref, &out), "URL is too long");
+	/* A reference that fits alone but not once joined to the base. */
+	ref[BA_URL_MAX - 4] = '\0';
+	CHECK_EQ_STR(ba_url_resolve(&base, ref, &out), "URL is too long");
+	free(ref);
+	CHECK(ba_url_resolve(&base, "c/../../../d", &out) == NULL);
+	CHECK_EQ_STR(out.canonical, "https://h/d");
+}
+
+TEST(ipv4_part_range_limits)
+{
+	/* a.b.c.d: 8 bits each; a.b.c: the last part 16 bits; a.b: 24 bits. */
+	CHECK_EQ_STR(canon("http://0377.0377.0377.0377/"), "http://255.255.255.255/");
+	CHECK_EQ_STR(canon("http://1.2.65535/"), "http://1.2.255.255/");
+	CHECK_EQ_STR(canon("http://1.16777215/"), "http://1.255.255.255/");
+	CHECK_EQ_STR(canon("http://0xffffffff/"), "http://255.255.255.255/");
+	CHECK_EQ_STR(canon("http://037777777777/"), "http://255.255.255.255/");
+	CHECK_CONTAINS(refuse("http://1.16777216/"), "IPv4");
+	CHECK_CONTAINS(refuse("http://0x100.0.0.1/"), "IPv4");
+	CHECK_CONTAINS(refuse("http://0400.0.0.1/"), "IPv4");
+	CHECK_CONTAINS(refuse("http://0x1ffffffff/"), "IPv4");
+	CHECK_CONTAINS(refuse("http://99999999999999999999999/"), "IPv4");
+}
