@@ -47,4 +47,8 @@ bool ba_cli_flag(const char *arg, const char *name);
 int ba_cli_cmd_wasm(int argc, char **argv);
 extern const char ba_cli_wasm_help[];
 
+/* The tool command (cmd_tool.c). */
+int ba_cli_cmd_tool(int argc, char **argv);
+extern const char ba_cli_tool_help[];
+
 #endif /* BA_CLI_H */

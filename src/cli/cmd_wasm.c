@@ -287,9 +287,9 @@ static int check_imports(const char *path, const ba_wasm_module *module)
 		return BA_EXIT_OK;
 	ba_wasm_module_import(module, 0, &imp);
 	if (strncmp(imp.module_name, "wasi_", 5) == 0)
-		ba_cli_error("%s imports %s.%s: this build has no WASI host yet, so modules "
-		             "that use WASI cannot run",
-		             path, imp.module_name, imp.name);
+		ba_cli_error("%s imports %s.%s: `wasm run` runs bare modules only; run WASI "
+		             "modules in the sandbox with `boxagent tool run %s`",
+		             path, imp.module_name, imp.name, path);
 	else
 		ba_cli_error("%s imports %s.%s, which nothing provides", path, imp.module_name,
 		             imp.name);

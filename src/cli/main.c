@@ -31,6 +31,8 @@ static const char version_help[] = "usage: boxagent version\n"
 static const struct ba_cli_command commands[] = {
         {"wasm", "Validate and run WebAssembly modules under hard limits", ba_cli_wasm_help,
          ba_cli_cmd_wasm, true},
+        {"tool", "Run a tool in the sandbox, or inspect what it declares", ba_cli_tool_help,
+         ba_cli_cmd_tool, true},
         {"help", "Show help for boxagent or one of its commands", help_help, cmd_help, false},
         {"version", "Print the version", version_help, cmd_version, false},
 };

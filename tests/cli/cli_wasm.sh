@@ -65,6 +65,8 @@ expect_stdout "i32:64"
 check 0 wasm run --invoke bomb "$calc"
 expect_stdout "i32:100"
 
-# WASI modules are refused with a clear reason until the WASI host exists.
+# `wasm run` is the bare engine: WASI modules are pointed to `tool run`,
+# which runs them in the sandbox.
 check 2 wasm run "$(wat wasi)"
 expect_stderr_contains "wasi_snapshot_preview1.proc_exit"
+expect_stderr_contains "boxagent tool run"
