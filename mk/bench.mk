@@ -82,3 +82,25 @@ bench:
 		echo "bench: *** the boxagent engine does not build; its columns show n/a" >&2; \
 		rm -f $(BENCH_ENGINE); }
 	@BENCH_DIR=$(BENCH_DIR) BENCH_NO_BUILD=1 BENCH_KERNELS="$(BENCH_KERNELS)" bash bench/run.sh
+	@$(MAKE) --no-print-directory $(BIN) bench-startup-build
+	@BENCH_DIR=$(BENCH_DIR) BOXAGENT=$(BIN) bash bench/startup.sh
+
+# Start-up: one trivial program, natively and as a tool (bench/startup.sh).
+.PHONY: bench-startup bench-startup-build
+bench-startup-build: $(BENCH_DIR)/startup/trivial $(BENCH_DIR)/startup/trivial.wasm \
+	$(BENCH_DIR)/startup/spawn
+
+bench-startup: $(BIN) bench-startup-build
+	@BENCH_DIR=$(BENCH_DIR) BOXAGENT=$(BIN) bash bench/startup.sh
+
+$(BENCH_DIR)/startup/trivial: bench/startup/trivial.c
+	@mkdir -p $(dir $@)
+	$(BENCH_NATIVE_CC) -std=c11 -O2 $(WARNINGS) -o $@ $<
+
+$(BENCH_DIR)/startup/trivial.wasm: bench/startup/trivial.c | bench-tools
+	@mkdir -p $(dir $@)
+	$(WASM_CC) --target=wasm32-wasi -std=c11 -O2 $(WARNINGS) -Wl,--strip-debug -o $@ $<
+
+$(BENCH_DIR)/startup/spawn: bench/startup/spawn.c bench/driver_util.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARNINGS) -o $@ $<
