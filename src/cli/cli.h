@@ -51,4 +51,8 @@ extern const char ba_cli_wasm_help[];
 int ba_cli_cmd_tool(int argc, char **argv);
 extern const char ba_cli_tool_help[];
 
+/* The audit command (cmd_audit.c). */
+int ba_cli_cmd_audit(int argc, char **argv);
+extern const char ba_cli_audit_help[];
+
 #endif /* BA_CLI_H */

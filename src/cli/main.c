@@ -33,6 +33,8 @@ static const struct ba_cli_command commands[] = {
          ba_cli_cmd_wasm, true},
         {"tool", "Run a tool in the sandbox, or inspect what it declares", ba_cli_tool_help,
          ba_cli_cmd_tool, true},
+        {"audit", "List and verify the audit log of capability decisions", ba_cli_audit_help,
+         ba_cli_cmd_audit, true},
         {"help", "Show help for boxagent or one of its commands", help_help, cmd_help, false},
         {"version", "Print the version", version_help, cmd_version, false},
 };
