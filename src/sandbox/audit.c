@@ -1212,7 +1212,7 @@ int ba_audit_verify(const char *path, ba_audit_verify_result *res)
 			       head.seq);
 		} else {
 			res->ok = true;
-			fmt(res->message, sizeof(res->message), "0 records");
+			fmt(res->message, sizeof(res->message), "0 records, chain intact");
 		}
 	} else if (!head.exists) {
 		broken(res, 0,
@@ -1221,16 +1221,16 @@ int ba_audit_verify(const char *path, ba_audit_verify_result *res)
 		       path, HEAD_SUFFIX);
 	} else if (head.seq == last_seq && strcmp(head.hash, prev) == 0) {
 		res->ok = true;
-		fmt(res->message, sizeof(res->message), "%" PRIu64 " records, chain intact",
-		    res->lines);
+		fmt(res->message, sizeof(res->message), "%" PRIu64 " record%s, chain intact",
+		    res->lines, res->lines == 1 ? "" : "s");
 	} else if (head.seq + 1 == last_seq && strcmp(head.hash, last_prev) == 0) {
 		/* A writer stopped between appending its line and updating the
 		 * head. Nothing is missing: the line chains to the head. */
 		res->ok = true;
 		fmt(res->message, sizeof(res->message),
-		    "%" PRIu64 " records, chain intact (the head file is one record behind: an "
+		    "%" PRIu64 " record%s, chain intact (the head file is one record behind: an "
 		    "append was interrupted; the next append repairs it)",
-		    res->lines);
+		    res->lines, res->lines == 1 ? "" : "s");
 	} else if (head.seq > last_seq) {
 		broken(res, res->lines,
 		       "the log ends at seq %" PRIu64 " but its head file says seq %" PRIu64

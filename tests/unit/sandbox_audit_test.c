@@ -226,6 +226,7 @@ TEST(first_record_format_modes_and_head)
 	free(head);
 	free(text);
 	CHECK_INTACT(1);
+	CHECK_EQ_STR(verify().message, "1 record, chain intact");
 	cleanup();
 }
 
@@ -929,6 +930,7 @@ TEST(nonexistent_and_empty_logs)
 	r = verify();
 	CHECK(r.ok);
 	CHECK_EQ_UINT(r.lines, 0);
+	CHECK_EQ_STR(r.message, "0 records, chain intact");
 	CHECK_EQ_UINT(list_count(NULL), 0);
 	cleanup();
 }
