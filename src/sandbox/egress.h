@@ -48,8 +48,9 @@
 #include "sandbox/caps.h"
 #include "sandbox/secrets.h"
 
-#define BA_EGRESS_MAX_HEADERS_BYTES (64 * 1024) /* tool-supplied headers */
-#define BA_EGRESS_STATIC_HOSTS_MAX 32
+#define BA_EGRESS_MAX_HEADERS_BYTES          (64 * 1024) /* tool-supplied headers */
+#define BA_EGRESS_STATIC_HOSTS_MAX           32
+#define BA_EGRESS_MAX_RESPONSE_HEADERS_BYTES (256 * 1024) /* of one response */
 
 /* An operator-supplied name -> address mapping (like curl --resolve);
  * the address is still classified. */
@@ -59,20 +60,20 @@ typedef struct ba_egress_static_host {
 } ba_egress_static_host;
 
 typedef struct ba_egress_config {
-	const char *tool_name;       /* for the audit log; borrowed        */
-	const ba_capset *caps;       /* effective capabilities; borrowed   */
-	const ba_secrets *secrets;   /* granted secrets with values, may be
-	                                NULL; borrowed                    */
-	ba_audit *audit;             /* borrowed; may be NULL in unit tests
-	                                only (then nothing is recorded)   */
+	const char *tool_name;                     /* for the audit log; borrowed        */
+	const ba_capset *caps;                     /* effective capabilities; borrowed   */
+	const ba_secrets *secrets;                 /* granted secrets with values, may be
+	                                              NULL; borrowed                    */
+	ba_audit *audit;                           /* borrowed; may be NULL in unit tests
+	                                              only (then nothing is recorded)   */
 	const ba_egress_static_host *static_hosts; /* borrowed            */
 	size_t static_host_count;
-	size_t max_request_bytes;    /* body; default 8 MiB               */
-	size_t max_response_bytes;   /* body; default 16 MiB              */
-	unsigned max_redirects;      /* default 5                         */
-	uint64_t timeout_ns;         /* per request; default 30 s         */
-	uint64_t deadline_ns;        /* CLOCK_MONOTONIC, 0 = none: a request
-	                                never runs past it                */
+	size_t max_request_bytes;  /* body; default 8 MiB               */
+	size_t max_response_bytes; /* body; default 16 MiB              */
+	unsigned max_redirects;    /* default 5                         */
+	uint64_t timeout_ns;       /* per request; default 30 s         */
+	uint64_t deadline_ns;      /* CLOCK_MONOTONIC, 0 = none: a request
+	                              never runs past it                */
 } ba_egress_config;
 
 typedef struct ba_egress ba_egress;
@@ -94,19 +95,19 @@ typedef struct ba_egress_request {
 } ba_egress_request;
 
 typedef struct ba_egress_response {
-	int status;        /* HTTP status of the final hop              */
-	ba_buf headers;    /* "Name: value\n" lines of the final hop    */
-	ba_buf body;       /* the body, at most max_response_bytes      */
+	int status;     /* HTTP status of the final hop              */
+	ba_buf headers; /* "Name: value\n" lines of the final hop    */
+	ba_buf body;    /* the body, at most max_response_bytes      */
 	char final_url[BA_URL_MAX + 64];
 } ba_egress_response;
 
 typedef enum ba_egress_result {
-	BA_EGRESS_OK = 0,     /* a response arrived (any HTTP status)        */
-	BA_EGRESS_DENIED,     /* policy said no; reason says why             */
-	BA_EGRESS_INVALID,    /* malformed request (URL, method, headers)    */
-	BA_EGRESS_FAILED,     /* network error (DNS, connect, TLS, ...)      */
-	BA_EGRESS_TOO_LARGE,  /* request or response over its cap           */
-	BA_EGRESS_TIMEOUT,    /* the per-request timeout or the deadline     */
+	BA_EGRESS_OK = 0,    /* a response arrived (any HTTP status)        */
+	BA_EGRESS_DENIED,    /* policy said no; reason says why             */
+	BA_EGRESS_INVALID,   /* malformed request (URL, method, headers)    */
+	BA_EGRESS_FAILED,    /* network error (DNS, connect, TLS, ...)      */
+	BA_EGRESS_TOO_LARGE, /* request or response over its cap           */
+	BA_EGRESS_TIMEOUT,   /* the per-request timeout or the deadline     */
 } ba_egress_result;
 
 /* Initialises resp (release it with ba_egress_response_release even on

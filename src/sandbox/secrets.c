@@ -240,8 +240,10 @@ static unsigned char fold(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-/* memmem that folds ASCII letters; for hex, whose case carries nothing.
- * needle is lower case already. */
+/* memmem that folds ASCII letters: for hex, whose case carries nothing,
+ * and for raw values, because host names are case-insensitive (a value
+ * lower-cased into a DNS label still leaks) and a value in another case
+ * is still the value to anyone who knows how it was changed. */
 static bool contains_nocase(const unsigned char *hay, size_t hay_len, const unsigned char *needle,
                             size_t needle_len)
 {
@@ -249,7 +251,7 @@ static bool contains_nocase(const unsigned char *hay, size_t hay_len, const unsi
 		return false;
 	for (size_t i = 0; i + needle_len <= hay_len; i++) {
 		size_t j = 0;
-		while (j < needle_len && fold(hay[i + j]) == needle[j])
+		while (j < needle_len && fold(hay[i + j]) == fold(needle[j]))
 			j++;
 		if (j == needle_len)
 			return true;
@@ -435,12 +437,12 @@ const ba_secret *ba_secrets_scan(const ba_secrets *secrets, const void *data, si
 
 		if (s->value_len < BA_SECRET_MIN_SCAN)
 			continue;
-		if (contains(raw, len, value, s->value_len)) {
+		if (contains_nocase(raw, len, value, s->value_len)) {
 			hit = s, how = "raw";
 			break;
 		}
-		if ((decoded && contains(decoded, decoded_len, value, s->value_len)) ||
-		    (form && contains(form, form_len, value, s->value_len))) {
+		if ((decoded && contains_nocase(decoded, decoded_len, value, s->value_len)) ||
+		    (form && contains_nocase(form, form_len, value, s->value_len))) {
 			hit = s, how = "url-encoded";
 			break;
 		}

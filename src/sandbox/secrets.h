@@ -15,7 +15,9 @@
  * a longer base64 stream is found); hex (lower and upper case); URL
  * percent-encoding (every byte encoded, and only reserved bytes encoded).
  * Values shorter than BA_SECRET_MIN_SCAN bytes are not scanned (they would
- * match by chance) - the operator is warned at load time instead.
+ * match by chance) - the operator is warned at load time instead. Raw,
+ * hex and URL-encoded matches ignore ASCII case (a value lower-cased into
+ * a host name still leaks); base64, whose case is meaningful, does not.
  */
 #ifndef BA_SANDBOX_SECRETS_H
 #define BA_SANDBOX_SECRETS_H

@@ -18,10 +18,11 @@
  *   ANY /echo             {"method":..,"path":..,"headers":{..},"body":..}
  *                         header names lower-case, repeated headers joined
  *                         with ", ", bytes >= 0x80 in the body as \u00XX
- *   GET /redirect?to=URL[&code=302]   that 3xx status, Location: URL
+ *   ANY /redirect?to=URL[&code=302]   that 3xx status, Location: URL
  *                         (URL-decoded)
  *   GET /status/N         status N (200..599) with a short body
- *   GET /big?n=BYTES      BYTES bytes of 'x' (at most 1 GiB)
+ *   GET /big?n=BYTES[&chunked=1]   BYTES bytes of 'x' (at most 1 GiB); with
+ *                         chunked=1 sent chunked, without a Content-Length
  *   GET /slow?ms=N        sleeps N ms (at most 60000) then answers
  *   GET /count            the number of connections accepted before this
  *                         one, as "N\n" (tests use it to prove that a
@@ -630,28 +631,47 @@ static void route_redirect(int fd, const struct request *req, bool head)
 static void route_big(int fd, const struct request *req, bool head)
 {
 	char *n_text = query_param(req->query, "n");
+	char *chunked_text = query_param(req->query, "chunked");
 	long long n = parse_number(n_text, 0, (long long)BIG_MAX);
+	bool chunked = chunked_text && strcmp(chunked_text, "1") == 0;
 	char head_text[256];
-	char chunk[65536];
+	char chunk[4096];
 
 	free(n_text);
+	free(chunked_text);
 	if (n < 0) {
 		respond_text(fd, 400, "big needs n=BYTES (at most 1 GiB)\n", head);
 		return;
 	}
-	snprintf(head_text, sizeof(head_text),
-	         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %lld\r\n"
-	         "Connection: close\r\n\r\n",
-	         n);
+	/* chunked=1: no Content-Length, so the client only learns the size
+	 * as the bytes arrive. */
+	if (chunked)
+		snprintf(head_text, sizeof(head_text),
+		         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+		         "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+	else
+		snprintf(head_text, sizeof(head_text),
+		         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %lld\r\n"
+		         "Connection: close\r\n\r\n",
+		         n);
 	write_all(fd, head_text, strlen(head_text));
 	if (head)
 		return;
 	memset(chunk, 'x', sizeof(chunk));
 	while (n > 0) {
-		size_t part = n > (long long)sizeof(chunk) ? sizeof(chunk) : (size_t)n;
+		size_t part = n > 4096 ? 4096 : (size_t)n;
+		if (chunked) {
+			char size_line[32];
+			snprintf(size_line, sizeof(size_line), "%zx\r\n", part);
+			write_all(fd, size_line, strlen(size_line));
+		}
 		write_all(fd, chunk, part);
+		if (chunked)
+			write_all(fd, "\r\n", 2);
 		n -= (long long)part;
 	}
+	if (chunked)
+		write_all(fd, "0\r\n\r\n", 5);
 }
 
 static void route_slow(int fd, const struct request *req, bool head)
@@ -682,6 +702,11 @@ static void route(int fd, struct request *req, unsigned long count)
 
 	if (strcmp(path, "/echo") == 0) {
 		route_echo(fd, req);
+		return;
+	}
+	/* Any method, so 307/308 can be tested with a POST. */
+	if (strcmp(path, "/redirect") == 0) {
+		route_redirect(fd, req, head);
 		return;
 	}
 	if (strcmp(path, "/text") != 0 && strcmp(path, "/html") != 0 &&
