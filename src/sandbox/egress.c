@@ -78,8 +78,8 @@ static void curl_load(void)
 	if (!lib) {
 		const char *e = dlerror();
 		snprintf(curl_load_error, sizeof(curl_load_error),
-		         "network requests need libcurl (libcurl.so.4), which could not be "
-		         "loaded: %s",
+		         "network requests need libcurl (libcurl.so.4, Debian package libcurl4), "
+		         "which could not be loaded: %s",
 		         e ? e : "unknown error");
 		return;
 	}
@@ -250,7 +250,7 @@ static int record(struct fetch *f, bool allowed, const char *capability, const c
 	ba_secrets_redact(f->cfg->secrets, target ? target : "", t, cap);
 	ba_secrets_redact(f->cfg->secrets, reason ? reason : "", r, cap);
 	ev = (ba_audit_event){
-	        .tool = f->tool,
+	        .tool = f->cfg->tool_name, /* f->tool is wording for messages */
 	        .allowed = allowed,
 	        .capability = capability,
 	        .target = t,
