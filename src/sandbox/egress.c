@@ -298,27 +298,6 @@ static bool method_ok(const char *method)
 	return false;
 }
 
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* Headers the host owns: message framing, the connection, proxies. A tool
- * setting them could smuggle a second request or change where this one
- * goes. */
-static bool header_forbidden(const char *name, size_t len)
-{
-	static const char *const names[] = {"host",       "content-length", "transfer-encoding",
-	                                    "connection", "keep-alive",     "upgrade",
-	                                    "te",         "trailer"};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == len && strncasecmp(name, names[i], len) == 0)
-			return true;
-	return len >= 6 && strncasecmp(name, "proxy-", 6) == 0;
-}
-
 /* Splits the tool's header block into names and values, refusing
  * anything that could end a header line early or that the host owns. */
 static ba_egress_result parse_tool_headers(struct fetch *f, const char *text, size_t len)
@@ -378,14 +357,14 @@ static ba_egress_result parse_tool_headers(struct fetch *f, const char *text, si
 			return BA_EGRESS_INVALID;
 		}
 		for (const char *p = line; p < colon; p++)
-			if (!is_tchar((unsigned char)*p)) {
+			if (!ba_secrets__is_tchar((unsigned char)*p)) {
 				set_why(f,
 				        "request header name \"%.*s\" has a character that is not "
 				        "allowed in header names",
 				        (int)(colon - line > 80 ? 80 : colon - line), line);
 				return BA_EGRESS_INVALID;
 			}
-		if (header_forbidden(line, (size_t)(colon - line))) {
+		if (ba_secrets__header_reserved(line, (size_t)(colon - line))) {
 			set_why(f,
 			        "request header %.*s may not be set by a tool: the host sets Host, "
 			        "Content-Length, Transfer-Encoding, Connection, Keep-Alive, Upgrade, "

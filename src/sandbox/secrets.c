@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The widest base64 needle: 4/3 of the longest value, rounded up. */
 #define B64_NEEDLE_MAX ((BA_SECRET_VALUE_MAX + 4) / 3 * 4 + 4)
@@ -67,16 +68,16 @@ static const char *fail(char *err, size_t err_len, const char *fmt, ...)
 	return err;
 }
 
-/* RFC 9110 token characters, the only ones allowed in a header name. */
-static bool is_tchar(unsigned char c)
+bool ba_secrets__is_tchar(unsigned char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		return true;
 	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-/* Header names the host sets itself; a secret may not be sent as one. */
-static bool header_name_forbidden(const char *name, size_t len)
+/* Message framing, the connection and proxies: a header setting them could
+ * smuggle a second request or change where this one goes. */
+bool ba_secrets__header_reserved(const char *name, size_t len)
 {
 	static const char *const names[] = {"host",       "content-length", "transfer-encoding",
 	                                    "connection", "keep-alive",     "upgrade",
@@ -97,9 +98,9 @@ static const char *check_header_template(const char *header)
 	if (!colon || colon == header)
 		return "must look like \"Name: ...{}...\"";
 	for (const char *p = header; p < colon; p++)
-		if (!is_tchar((unsigned char)*p))
+		if (!ba_secrets__is_tchar((unsigned char)*p))
 			return "has a character that is not allowed in a header name";
-	if (header_name_forbidden(header, (size_t)(colon - header)))
+	if (ba_secrets__header_reserved(header, (size_t)(colon - header)))
 		return "names a header the host sets itself";
 	for (const char *p = colon + 1; *p; p++) {
 		unsigned char c = (unsigned char)*p;

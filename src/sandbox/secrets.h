@@ -27,10 +27,10 @@
 
 #include "sandbox/caps.h"
 
-#define BA_SECRET_MAX 32           /* secrets per run                 */
-#define BA_SECRET_VALUE_MAX 4096   /* bytes of one value              */
-#define BA_SECRET_DEST_MAX 8       /* destinations per secret         */
-#define BA_SECRET_MIN_SCAN 6
+#define BA_SECRET_MAX       32   /* secrets per run                 */
+#define BA_SECRET_VALUE_MAX 4096 /* bytes of one value              */
+#define BA_SECRET_DEST_MAX  8    /* destinations per secret         */
+#define BA_SECRET_MIN_SCAN  6
 
 typedef struct ba_secret {
 	char name[256];
@@ -66,6 +66,14 @@ const ba_secret *ba_secrets_find(const ba_secrets *secrets, const char *name);
  * "hex", "url-encoded"), or NULL. */
 const ba_secret *ba_secrets_scan(const ba_secrets *secrets, const void *data, size_t len,
                                  const char **encoding);
+
+/* Internal, shared with egress.c, which applies the same rules to a tool's
+ * own headers: is c an RFC 9110 token character (the only ones allowed in
+ * a header name)? Is name (len bytes, any case) a header the host sets
+ * itself - Host, Content-Length, Transfer-Encoding, Connection,
+ * Keep-Alive, Upgrade, TE, Trailer, Proxy-*? */
+bool ba_secrets__is_tchar(unsigned char c);
+bool ba_secrets__header_reserved(const char *name, size_t len);
 
 /* Writes data into out with every secret value (raw encoding) replaced by
  * "[secret:NAME]" - for log and error text that might echo one. */
