@@ -381,13 +381,17 @@ typedef struct list_state {
 	uint64_t shown;
 } list_state;
 
-static void print_column(const char *line, size_t len, const char *key, int width)
-{
-	size_t n = 0;
-	const char *raw = raw_string(line, len, key, &n);
-
-	print_raw(raw ? raw : "", raw ? n : 0, width);
-}
+/* The table: key, heading, width (the last column is not padded). */
+static const struct {
+	const char *key, *title;
+	int width;
+} columns[] = {
+        {"time", "TIME", 24},     {"decision", "DECISION", 8},
+        {"tool", "TOOL", 16},     {"capability", "CAPABILITY", 10},
+        {"target", "TARGET", 40}, {"address", "ADDRESS", 15},
+        {"reason", "REASON", 0},
+};
+#define COLUMN_COUNT (sizeof(columns) / sizeof(columns[0]))
 
 static void print_record(const char *line, size_t len, void *user)
 {
@@ -399,23 +403,17 @@ static void print_record(const char *line, size_t len, void *user)
 		putchar('\n');
 		return;
 	}
-	if (st->shown == 1)
-		printf("%-24s  %-8s  %-16s  %-10s  %-40s  %-15s  %s\n", "TIME", "DECISION", "TOOL",
-		       "CAPABILITY", "TARGET", "ADDRESS", "REASON");
-	print_column(line, len, "time", 24);
-	fputs("  ", stdout);
-	print_column(line, len, "decision", 8);
-	fputs("  ", stdout);
-	print_column(line, len, "tool", 16);
-	fputs("  ", stdout);
-	print_column(line, len, "capability", 10);
-	fputs("  ", stdout);
-	print_column(line, len, "target", 40);
-	fputs("  ", stdout);
-	print_column(line, len, "address", 15);
-	fputs("  ", stdout);
-	print_column(line, len, "reason", 0);
-	putchar('\n');
+	if (st->shown == 1) {
+		for (size_t i = 0; i < COLUMN_COUNT; i++)
+			printf(i + 1 < COLUMN_COUNT ? "%-*s  " : "%-*s\n", columns[i].width,
+			       columns[i].title);
+	}
+	for (size_t i = 0; i < COLUMN_COUNT; i++) {
+		size_t n = 0;
+		const char *raw = raw_string(line, len, columns[i].key, &n);
+		print_raw(raw ? raw : "", raw ? n : 0, columns[i].width);
+		fputs(i + 1 < COLUMN_COUNT ? "  " : "\n", stdout);
+	}
 }
 
 static int cmd_list(int argc, char **argv, int first)
