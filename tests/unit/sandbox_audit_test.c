@@ -742,7 +742,6 @@ TEST(malformed_records_of_every_kind)
 
 	setup();
 	write_records(1);
-	snprintf(head_path, sizeof(head_path), "%s", log_path); /* keep the path */
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int n = snprintf(line, sizeof(line), "%s\n", bad[i]);
 		spit(log_path, line, (size_t)n);
