@@ -582,6 +582,15 @@ ba_wasm_err ba_wasi__path_unlink_file(ba_wasm_caller *caller, void *user, const 
 	return finish(r, results);
 }
 
+/*
+ * Moving or hard-linking a symlink gives its relative target a new
+ * starting point: a link that stayed inside where it was can lead out
+ * one level up. 0 when name in src_dir is not a symlink or would still
+ * stay beneath the destination's grant; else a recorded denial (or -1).
+ */
+static int check_moved_symlink(ba_wasi *w, ba_wasm_caller *caller, int src_dir, const char *name,
+                               const wasi_fd *dst, int dst_dir, const char *dst_target);
+
 ba_wasm_err ba_wasi__path_rename(ba_wasm_caller *caller, void *user, const ba_wasm_value *args,
                                  ba_wasm_value *results)
 {
@@ -604,6 +613,8 @@ ba_wasm_err ba_wasi__path_rename(ba_wasm_caller *caller, void *user, const ba_wa
 		r = open_parent(w, caller, a->f, a->path, "fs.write", a->target, &pa);
 	if (r == 0)
 		r = open_parent(w, caller, b->f, b->path, "fs.write", b->target, &pb);
+	if (r == 0)
+		r = check_moved_symlink(w, caller, pa.dirfd, pa.last, b->f, pb.dirfd, b->target);
 	if (r == 0)
 		r = renameat(pa.dirfd, pa.last, pb.dirfd, pb.last) == 0 ? 0 : ba_wasi__errno(errno);
 	if (r == 0) {
@@ -652,6 +663,8 @@ ba_wasm_err ba_wasi__path_link(ba_wasm_caller *caller, void *user, const ba_wasm
 	}
 	if (r == 0)
 		r = open_parent(w, caller, b->f, b->path, "fs.write", b->target, &pb);
+	if (r == 0 && !follow)
+		r = check_moved_symlink(w, caller, pa.dirfd, pa.last, b->f, pb.dirfd, b->target);
 	if (r == 0) {
 		int ok = follow ? linkat(src, "", pb.dirfd, pb.last, AT_EMPTY_PATH)
 		                : linkat(pa.dirfd, pa.last, pb.dirfd, pb.last, 0);
@@ -732,6 +745,28 @@ static bool walk(int *d, const char *path, size_t len)
 		}
 	}
 	return true;
+}
+
+static int check_moved_symlink(ba_wasi *w, ba_wasm_caller *caller, int src_dir, const char *name,
+                               const wasi_fd *dst, int dst_dir, const char *dst_target)
+{
+	char target[BA_WASI_PATH_MAX + 1];
+	struct stat st;
+	ssize_t n;
+	int d;
+
+	if (fstatat(src_dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(st.st_mode))
+		return 0; /* the move itself reports a missing source */
+	n = readlinkat(src_dir, name, target, sizeof(target));
+	if (n >= 0 && (size_t)n < sizeof(target)) {
+		target[n] = '\0';
+		d = target[0] == '/' ? -1 : real_depth(dst_dir, &w->grants[dst->grant]);
+		if (d >= 0 && walk(&d, target, (size_t)n))
+			return 0;
+	}
+	return deny(w, caller, "fs.write", dst_target,
+	            "%s would be a symlink to %.*s, which leads outside %s", dst_target,
+	            n > 0 ? (int)n : 0, target, grant_of(w, dst));
 }
 
 ba_wasm_err ba_wasi__path_symlink(ba_wasm_caller *caller, void *user, const ba_wasm_value *args,

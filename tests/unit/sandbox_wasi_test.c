@@ -707,6 +707,17 @@ TEST(guest_cannot_create_symlinks_that_lead_out)
 	CHECK_EQ_STR(r.out, "dirln: errno=76\ndirln: ok\ncat: content of a\n");
 	CHECK(!exists(ws_path(&s, "c/l")));
 	result_free(&r);
+
+	/* Moving or hard-linking a symlink one level up would make
+	 * "../a.txt" lead out; moving it sideways is fine. */
+	RUN_FS(&s, true, &r, "mv", "/workspace/d/l", "/workspace/l", "link", "/workspace/d/l",
+	       "/workspace/hl", "mv", "/workspace/d/l", "/workspace/c/l2", "cat",
+	       "/workspace/c/l2");
+	check_ok(&r);
+	CHECK_EQ_STR(r.out, "mv: errno=76\nlink: errno=76\nmv: ok\ncat: content of a\n");
+	CHECK(!exists(ws_path(&s, "l")));
+	CHECK(!exists(ws_path(&s, "hl")));
+	result_free(&r);
 	scratch_free(&s);
 }
 
