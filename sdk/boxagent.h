@@ -230,7 +230,7 @@ const char *bx_path_display(const char *path);
 /*
  * Reads the whole file at path (a resolved guest path). Returns the bytes
  * (owned, NUL-terminated) and their count in *len, or NULL with errno set:
- * EISDIR for a directory, EINVAL for something that is not a regular
+ * EISDIR for a directory, ENODEV for something that is not a regular
  * file, EFBIG when it is larger than max bytes.
  */
 char *bx_read_file(const char *path, size_t max, size_t *len);

@@ -26,7 +26,7 @@ char *bx_read_file(const char *path, size_t max, size_t *len)
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
+		errno = ENODEV;
 		goto fail;
 	}
 	if (st.st_size < 0 || (uint64_t)st.st_size > max) {

@@ -47,7 +47,7 @@ int main(void)
 			bx_error("%s is a directory", shown);
 		if (errno == EFBIG)
 			bx_error("%s is larger than 16 MiB, more than edit_file edits", shown);
-		if (errno == EINVAL)
+		if (errno == ENODEV)
 			bx_error("%s is not a regular file", shown);
 		bx_error("cannot read %s: %s", shown, bx_errno_text(errno));
 	}

@@ -50,7 +50,7 @@ int main(void)
 			        shown);
 		if (errno == EFBIG)
 			bx_error("%s is larger than 16 MiB, more than read_file reads", shown);
-		if (errno == EINVAL)
+		if (errno == ENODEV)
 			bx_error("%s is not a regular file", shown);
 		bx_error("cannot read %s: %s", shown, bx_errno_text(errno));
 	}
