@@ -1176,6 +1176,15 @@ static ba_egress_result fetch_hops(struct fetch *f, const ba_egress_request *req
 		}
 		address_list[o] = '\0';
 
+		/* libcurl is loaded only now, once the grant and the addresses
+		 * passed: denied requests neither need it nor pay to load it. */
+		const char *curl_err = curl_ready();
+		if (curl_err) {
+			set_why(f, "%s", curl_err);
+			r = BA_EGRESS_FAILED;
+			break;
+		}
+
 		/* 5b. the secrets this destination may receive */
 		headers = build_headers(f, &r, injected, sizeof(injected));
 		if (r != BA_EGRESS_OK) {
@@ -1238,12 +1247,87 @@ static ba_egress_result fetch_hops(struct fetch *f, const ba_egress_request *req
 	return r;
 }
 
+/* Replaces every raw occurrence of a secret value in buf with
+ * "[secret:NAME]". -1 when the result would not fit the buffer's cap. */
+static int redact_buf(ba_buf *buf, const ba_secrets *secrets)
+{
+	for (size_t s = 0; secrets && s < secrets->count; s++) {
+		const ba_secret *sec = &secrets->items[s];
+		if (sec->value_len == 0 || buf->len < sec->value_len ||
+		    !memmem(buf->data, buf->len, sec->value, sec->value_len))
+			continue;
+		char marker[300];
+		int mlen = snprintf(marker, sizeof(marker), "[secret:%.280s]", sec->name);
+		ba_buf out;
+		ba_buf_init(&out, buf->limit);
+		const char *p = buf->data, *end = buf->data + buf->len;
+		int rc = 0;
+		while (rc == 0 && p < end) {
+			const char *hit = memmem(p, (size_t)(end - p), sec->value, sec->value_len);
+			size_t keep = hit ? (size_t)(hit - p) : (size_t)(end - p);
+			if (keep)
+				rc = ba_buf_append(&out, p, keep);
+			if (rc == 0 && hit)
+				rc = ba_buf_append(&out, marker, (size_t)mlen);
+			p = hit ? hit + sec->value_len : end;
+		}
+		if (rc != 0) {
+			ba_buf_release(&out);
+			return -1;
+		}
+		explicit_bzero(buf->data, buf->len);
+		ba_buf_release(buf);
+		*buf = out;
+	}
+	return 0;
+}
+
+/*
+ * A response may echo what the host injected (an endpoint that reflects
+ * request headers, an error page quoting the Authorization header). The
+ * tool must never see a secret value, so raw occurrences are redacted
+ * and a response still holding one in another encoding (base64, hex,
+ * URL-encoded, other case) is withheld entirely.
+ */
+static ba_egress_result withhold_secrets(struct fetch *f, ba_egress_response *resp)
+{
+	const ba_secrets *secrets = f->cfg->secrets;
+	if (!secrets || secrets->count == 0)
+		return BA_EGRESS_OK;
+	if (redact_buf(&resp->headers, secrets) != 0 || redact_buf(&resp->body, secrets) != 0) {
+		set_why(f,
+		        "the response from %s echoed a secret and could not be redacted; it was "
+		        "withheld",
+		        resp->final_url);
+		return deny(f, BA_EGRESS_DENIED, "secret", resp->final_url, NULL);
+	}
+	const char *encoding = NULL;
+	const ba_secret *hit = NULL;
+	if (resp->headers.len)
+		hit = ba_secrets_scan(secrets, resp->headers.data, resp->headers.len, &encoding);
+	if (!hit && resp->body.len)
+		hit = ba_secrets_scan(secrets, resp->body.data, resp->body.len, &encoding);
+	if (hit) {
+		set_why(f,
+		        "the response from %s contains secret:%s (%s); it was withheld from %s, "
+		        "which may never see secret values",
+		        resp->final_url, hit->name, encoding ? encoding : "encoded", f->tool);
+		if (resp->body.data)
+			explicit_bzero(resp->body.data, resp->body.len);
+		if (resp->headers.data)
+			explicit_bzero(resp->headers.data, resp->headers.len);
+		ba_buf_reset(&resp->body);
+		ba_buf_reset(&resp->headers);
+		return deny(f, BA_EGRESS_DENIED, "secret", resp->final_url, NULL);
+	}
+	return BA_EGRESS_OK;
+}
+
 ba_egress_result ba_egress_fetch(ba_egress *egress, const ba_egress_request *req,
                                  ba_egress_response *resp, char *reason, size_t reason_len)
 {
 	struct fetch *f;
 	ba_egress_result r = BA_EGRESS_OK;
-	const char *curl_err;
 	uint64_t now;
 
 	if (reason && reason_len)
@@ -1330,12 +1414,10 @@ ba_egress_result ba_egress_fetch(ba_egress *egress, const ba_egress_request *req
 		secret_target(f, req->url ? req->url : "", in_url, target, sizeof(target));
 		r = deny(f, r, "network", target, NULL);
 	}
-	if (r == BA_EGRESS_OK && (curl_err = curl_ready())) {
-		set_why(f, "%s", curl_err);
-		r = BA_EGRESS_FAILED;
-	}
 	if (r == BA_EGRESS_OK)
 		r = fetch_hops(f, req, resp);
+	if (r == BA_EGRESS_OK)
+		r = withhold_secrets(f, resp);
 
 	if (r != BA_EGRESS_OK && !f->why[0])
 		set_why(f, "%s", ba_egress_result_name(r));

@@ -602,7 +602,23 @@ static void route_echo(int fd, const struct request *req)
 	str_add(&s, "},\"body\":", 9);
 	json_string(&s, req->body ? req->body : "", req->body_len);
 	str_add(&s, "}\n", 2);
-	respond(fd, 200, "application/json", NULL, s.data, s.len, strcmp(req->method, "HEAD") == 0);
+	/* /echo?hex=1 answers with the same JSON hex-encoded: a server that
+	 * reflects a request in an encoding, for the secret-withholding tests. */
+	if (strstr(req->target, "hex=1")) {
+		static const char digits[] = "0123456789abcdef";
+		struct str hex = {0};
+		for (size_t i = 0; i < s.len; i++) {
+			char pair[2] = {digits[(unsigned char)s.data[i] >> 4],
+			                digits[(unsigned char)s.data[i] & 15]};
+			str_add(&hex, pair, 2);
+		}
+		respond(fd, 200, "text/plain", NULL, hex.data, hex.len,
+		        strcmp(req->method, "HEAD") == 0);
+		free(hex.data);
+	} else {
+		respond(fd, 200, "application/json", NULL, s.data, s.len,
+		        strcmp(req->method, "HEAD") == 0);
+	}
 	free(s.data);
 }
 
