@@ -8,6 +8,7 @@
 #include "test.h"
 
 #define _GNU_SOURCE 1
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -870,6 +871,66 @@ TEST(fd_table_is_capped)
 	CHECK_CONTAINS(r.out, "closed_all=1\n");
 	result_free(&r);
 	scratch_free(&s);
+}
+
+/* Is every entry of dir one of the names in keep? */
+static bool only_these(const char *dir, const char *const *keep, size_t n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool ok = true;
+
+	CHECK(d);
+	while ((e = readdir(d))) {
+		bool known = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+		for (size_t i = 0; i < n; i++)
+			known |= !strcmp(e->d_name, keep[i]);
+		if (!known) {
+			fprintf(stderr, "unexpected %s/%s\n", dir, e->d_name);
+			ok = false;
+		}
+	}
+	closedir(d);
+	return ok;
+}
+
+TEST_TIMEOUT(random_calls_never_crash_the_host_or_touch_anything_outside, 120)
+{
+	static const char *const keep[] = {"ws", "secret.txt", "audit.log", "audit.log.head"};
+	/* BA_WASI_CHAOS_SEEDS=N runs seeds 1..N (default 6) for longer
+	 * hunts, e.g. under ASan. */
+	const char *env = getenv("BA_WASI_CHAOS_SEEDS");
+	long n = env ? strtol(env, NULL, 10) : 6;
+
+	for (long i = 1; i <= n; i++) {
+		scratch s;
+		setup st;
+		result r;
+		char err[256], *got, p[600], seed[24];
+
+		snprintf(seed, sizeof(seed), "%ld", i);
+		scratch_init(&s);
+		setup_ws(&st, &s, true, ARGS("chaos", seed, "3000"));
+		st.cfg.audit = ba_audit_open(s.audit_path, err, sizeof(err));
+		CHECK(st.cfg.audit);
+		run_guest("chaos", &st.cfg, &r);
+		if (r.err != BA_WASM_OK)
+			ba_test_fail(__FILE__, __LINE__, "seed %s: %s (stdout: %s)", seed,
+			             r.diag.message, r.out);
+		CHECK_CONTAINS(r.out, "calls=3000 ");
+		/* Some calls must get through, or the test proves nothing
+		 * about the paths that do real work (about 20% do). */
+		CHECK(strtol(strstr(r.out, "errors=") + 7, NULL, 10) < 2800);
+		ba_audit_close(st.cfg.audit);
+		/* Outside the workspace: still exactly what was there. */
+		snprintf(p, sizeof(p), "%s/secret.txt", s.dir);
+		got = read_host(p);
+		CHECK_EQ_STR(got, "TOP SECRET");
+		free(got);
+		CHECK(only_these(s.dir, keep, sizeof(keep) / sizeof(keep[0])));
+		result_free(&r);
+		scratch_free(&s);
+	}
 }
 
 /* ------------------------------------------------------------------------ */
