@@ -1020,9 +1020,10 @@ TEST(a_failed_audit_write_stops_the_tool)
 	setup_ws(&st, &s, false, ARGV("fs", "cat", "/workspace/a.txt"), 3);
 	st.cfg.audit = ba_audit_open(s.audit_path, err, sizeof(err));
 	CHECK(st.cfg.audit);
-	/* A directory where the log's head file is rewritten: every append
-	 * now fails, like on a full disk. */
-	snprintf(tmp, sizeof(tmp), "%s.head.tmp", s.audit_path);
+	/* A directory where the log's head file is rewritten on every
+	 * append: each append now fails, as on a full disk. */
+	snprintf(tmp, sizeof(tmp), "%s.head", s.audit_path);
+	(void)unlink(tmp);
 	CHECK_EQ_INT(mkdir(tmp, 0700), 0);
 	run_guest("fs", &st.cfg, &r);
 	CHECK_EQ_INT(r.err, BA_WASM_ERR_TRAP);
