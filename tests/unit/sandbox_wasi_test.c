@@ -12,10 +12,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,6 +152,15 @@ static bool exists(const char *path)
 static void scratch_init(scratch *s)
 {
 	char p[512];
+	struct open_how how = {.flags = O_PATH, .resolve = RESOLVE_BENEATH};
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof(how));
+
+	/* Without openat2 the host grants no file access at all, by design;
+	 * these cases would only show that. */
+	if (fd < 0 && errno == ENOSYS)
+		TEST_SKIP("this kernel has no openat2 (Linux 5.6+)");
+	if (fd >= 0)
+		close(fd);
 
 	snprintf(s->dir, sizeof(s->dir), "/tmp/ba-wasi-test-XXXXXX");
 	CHECK(mkdtemp(s->dir) != NULL);
@@ -533,7 +544,7 @@ TEST(read_a_file_in_a_preopen)
 	RUN_FS(&s, false, &r, "cat", "/workspace/a.txt", "cat", "/workspace/sub/b.txt", "stat",
 	       "/workspace/a.txt", "stat", "/workspace/sub", "cat", "/workspace/missing");
 	check_ok(&r);
-	CHECK_EQ_STR(r.out, "cat: content of a\ncat: bee\nstat: file 12\nstat: dir 4096\n"
+	CHECK_EQ_STR(r.out, "cat: content of a\ncat: bee\nstat: file 12\nstat: dir\n"
 	                    "cat: errno=44\n");
 	result_free(&r);
 	scratch_free(&s);
@@ -636,7 +647,7 @@ TEST(absolute_paths_outside_every_grant_are_refused)
 	       "write", "/tmp/evil", "x", "ls", "/", "stat", "/", "cat", "etc/passwd");
 	check_ok(&r);
 	CHECK_EQ_STR(r.out, "cat: errno=76\ncat: errno=76\nstat: errno=76\nwrite: errno=76\n"
-	                    "ls:\nstat: dir 0\ncat: errno=76\n");
+	                    "ls:\nstat: dir\ncat: errno=76\n");
 	CHECK(!exists("/tmp/evil"));
 	result_free(&r);
 	scratch_free(&s);

@@ -102,9 +102,13 @@ static void st(const char *cmd, const char *p, int follow)
 		result(cmd, -1);
 		return;
 	}
+	/* A directory's size depends on the file system; not printed. */
+	if (S_ISDIR(s.st_mode)) {
+		printf("%s: dir\n", cmd);
+		return;
+	}
 	printf("%s: %s %lld\n", cmd,
-	       S_ISDIR(s.st_mode)   ? "dir"
-	       : S_ISREG(s.st_mode) ? "file"
+	       S_ISREG(s.st_mode)   ? "file"
 	       : S_ISLNK(s.st_mode) ? "link"
 	                            : "other",
 	       (long long)s.st_size);
