@@ -450,6 +450,14 @@ ba_capset *ba_capset_new(void)
 	return calloc(1, sizeof(ba_capset));
 }
 
+void ba_capset_free(ba_capset *set)
+{
+	if (!set)
+		return;
+	free(set->caps);
+	free(set);
+}
+
 static bool set_contains(const ba_capset *set, const ba_cap *cap)
 {
 	for (size_t i = 0; i < set->count; i++)
@@ -458,19 +466,52 @@ static bool set_contains(const ba_capset *set, const ba_cap *cap)
 	return false;
 }
 
+/* Makes room for one more capability. */
+static int set_reserve(ba_capset *set)
+{
+	if (set->count < set->capacity)
+		return 0;
+	if (set->capacity >= BA_CAPSET_MAX)
+		return -1;
+	size_t cap = set->capacity ? set->capacity * 2 : 4;
+	if (cap > BA_CAPSET_MAX)
+		cap = BA_CAPSET_MAX;
+	ba_cap *caps = realloc(set->caps, cap * sizeof(*caps));
+	if (!caps)
+		return -1;
+	set->caps = caps;
+	set->capacity = cap;
+	return 0;
+}
+
+int ba_capset_push(ba_capset *set, const ba_cap *cap)
+{
+	if (set_contains(set, cap))
+		return 0;
+	if (set_reserve(set) != 0)
+		return -1;
+	set->caps[set->count++] = *cap;
+	return 0;
+}
+
+int ba_capset_copy(ba_capset *dst, const ba_capset *src)
+{
+	dst->count = 0;
+	for (size_t i = 0; i < src->count; i++)
+		if (ba_capset_push(dst, &src->caps[i]) != 0)
+			return -1;
+	return 0;
+}
+
 const char *ba_capset_add(ba_capset *set, const char *text, char *err, size_t err_len)
 {
 	ba_cap *cap = malloc(sizeof(*cap));
 	if (!cap)
 		return cap_error(err, err_len, text ? text : "", "out of memory");
 	const char *e = ba_cap_parse(text, cap, err, err_len);
-	if (!e && !set_contains(set, cap)) {
-		if (set->count >= BA_CAPSET_MAX)
-			e = cap_error(err, err_len, text, "too many capabilities (at most %d)",
-			              BA_CAPSET_MAX);
-		else
-			set->caps[set->count++] = *cap;
-	}
+	if (!e && ba_capset_push(set, cap) != 0)
+		e = cap_error(err, err_len, text,
+		              "too many capabilities (at most %d) or out of memory", BA_CAPSET_MAX);
 	free(cap);
 	return e;
 }
@@ -479,8 +520,7 @@ const char *ba_capset_add(ba_capset *set, const char *text, char *err, size_t er
  * capability when full only ever narrows what the tool may do. */
 static void out_add(ba_capset *out, const ba_cap *cap)
 {
-	if (out->count < BA_CAPSET_MAX && !set_contains(out, cap))
-		out->caps[out->count++] = *cap;
+	(void)ba_capset_push(out, cap);
 }
 
 static bool is_fs(ba_cap_kind k)

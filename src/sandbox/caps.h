@@ -83,15 +83,24 @@ const char *ba_cap_parse(const char *text, ba_cap *out, char *err, size_t err_le
 /* "fs.read", "fs.write", "network", "env", "secret" */
 const char *ba_cap_kind_name(ba_cap_kind kind);
 
-/* A set of capabilities (value type; copy freely). */
+/* A set of capabilities. caps grows on demand up to BA_CAPSET_MAX: a
+ * capability is ~3.5 KB and most sets hold a handful, so a fixed array
+ * would cost every tool run hundreds of KB of page faults. */
 typedef struct ba_capset {
 	size_t count;
-	ba_cap caps[BA_CAPSET_MAX];
+	size_t capacity;
+	ba_cap *caps; /* owned */
 } ba_capset;
 
-/* Allocates an empty set (it is large; do not put it on the stack).
- * Free with free(). NULL when out of memory. */
+/* Allocates an empty set; free with ba_capset_free(). NULL when out of
+ * memory. */
 ba_capset *ba_capset_new(void);
+void ba_capset_free(ba_capset *set);
+/* Replaces dst's contents with a copy of src's. 0, or -1 out of memory. */
+int ba_capset_copy(ba_capset *dst, const ba_capset *src);
+/* Adds a parsed capability (copied) unless present. 0, or -1 when full or
+ * out of memory. */
+int ba_capset_push(ba_capset *set, const ba_cap *cap);
 
 /* Parses text and adds it (duplicates are kept once). NULL or err as for
  * ba_cap_parse; also an error when the set is full. */

@@ -42,9 +42,11 @@ void ba_secrets_free(ba_secrets *secrets)
 			free(s->value);
 		}
 	}
-	/* The table itself holds no value bytes, but wipe it anyway so the
-	 * pointers and lengths do not linger either. */
-	explicit_bzero(secrets, sizeof(*secrets));
+	/* The table itself holds no value bytes, but wipe the used entries
+	 * anyway so pointers and lengths do not linger either (only those:
+	 * wiping the whole ~1 MB table would fault in every page of it). */
+	explicit_bzero(secrets->items, secrets->count * sizeof(secrets->items[0]));
+	explicit_bzero(&secrets->count, sizeof(secrets->count));
 	free(secrets);
 }
 

@@ -592,6 +592,6 @@ void ba_manifest_free(ba_manifest *m)
 	free(m->description);
 	free(m->module_path);
 	free(m->input_schema);
-	free(m->declared);
+	ba_capset_free(m->declared);
 	free(m);
 }

@@ -84,13 +84,12 @@ const char *ba_tool_effective_caps(const ba_manifest *manifest, const char *cons
 	if (!e) {
 		if (manifest)
 			ba_capset_intersect(manifest->declared, granted, out);
-		else {
-			/* Only the used entries: a set is large and mostly empty. */
-			out->count = granted->count;
-			memcpy(out->caps, granted->caps, granted->count * sizeof granted->caps[0]);
+		else if (ba_capset_copy(out, granted) != 0) {
+			snprintf(err, err_len, "out of memory");
+			e = err;
 		}
 	}
-	free(granted);
+	ba_capset_free(granted);
 	return e;
 }
 
@@ -104,8 +103,11 @@ static int record_declared(ba_audit *audit, const char *tool, const ba_manifest 
 	const ba_capset *source = manifest ? manifest->declared : effective;
 	for (size_t i = 0; rc == 0 && i < source->count; i++) {
 		const ba_cap *cap = &source->caps[i];
-		one->count = 1;
-		one->caps[0] = *cap;
+		one->count = 0;
+		if (ba_capset_push(one, cap) != 0) {
+			rc = -1;
+			break;
+		}
 		size_t n = ba_capset_intersect(one, effective, meet);
 		char reason[BA_CAP_TEXT_MAX + 64];
 		if (!manifest)
@@ -124,8 +126,8 @@ static int record_declared(ba_audit *audit, const char *tool, const ba_manifest 
 		                     .reason = reason};
 		rc = ba_audit_record(audit, &ev);
 	}
-	free(one);
-	free(meet);
+	ba_capset_free(one);
+	ba_capset_free(meet);
 	return rc;
 }
 
@@ -198,7 +200,7 @@ static void state_release(run_state *st)
 		free(st->preopen_guest[i]);
 		free(st->preopen_host[i]);
 	}
-	free(st->effective);
+	ba_capset_free(st->effective);
 	ba_audit_close(st->audit);
 }
 
@@ -279,13 +281,13 @@ static ba_tool_status build_env(const ba_tool_run_options *opt, run_state *st, b
 static ba_tool_status build_secrets(const ba_tool_run_options *opt, run_state *st,
                                     ba_tool_result *res)
 {
-	st->secrets = ba_secrets_new();
-	if (!st->secrets)
-		return set_status(res, BA_TOOL_CONFIG_ERROR, "out of memory");
 	for (size_t i = 0; i < st->effective->count; i++) {
 		const ba_cap *cap = &st->effective->caps[i];
 		if (cap->kind != BA_CAP_SECRET)
 			continue;
+		/* The table is large; only runs that hold secrets make one. */
+		if (!st->secrets && !(st->secrets = ba_secrets_new()))
+			return set_status(res, BA_TOOL_CONFIG_ERROR, "out of memory");
 		const ba_manifest_secret *binding = NULL;
 		for (size_t s = 0; opt->manifest && s < opt->manifest->secret_count; s++)
 			if (strcmp(opt->manifest->secrets[s].name, cap->name) == 0)

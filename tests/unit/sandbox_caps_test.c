@@ -273,7 +273,7 @@ TEST(capset_add_dedupes_and_finds)
 	CHECK(ba_capset_has_name(s, BA_CAP_SECRET, "GITHUB_TOKEN"));
 	CHECK(!ba_capset_has_name(s, BA_CAP_ENV, "GITHUB_TOKEN"));
 	CHECK(!ba_capset_has_name(s, BA_CAP_NETWORK, "HOME"));
-	free(s);
+	ba_capset_free(s);
 }
 
 TEST(capset_full_is_an_error)
@@ -292,7 +292,7 @@ TEST(capset_full_is_an_error)
 	CHECK(ba_capset_add(s, "shell:x", err, sizeof(err)) == err);
 	CHECK_CONTAINS(err, "unknown kind");
 	CHECK_EQ_UINT(s->count, BA_CAPSET_MAX);
-	free(s);
+	ba_capset_free(s);
 }
 
 /* Intersects two NULL-terminated lists and returns the texts of the result
@@ -309,9 +309,9 @@ static const char *meet(const char *const *declared, const char *const *granted)
 	for (size_t i = 0; i < o->count; i++)
 		len += (size_t)snprintf(joined + len, sizeof(joined) - len, "%s%s", i ? " | " : "",
 		                        o->caps[i].text);
-	free(d);
-	free(g);
-	free(o);
+	ba_capset_free(d);
+	ba_capset_free(g);
+	ba_capset_free(o);
 	return joined;
 }
 
@@ -522,9 +522,9 @@ TEST(intersection_allows_exactly_what_both_allow)
 		}
 	}
 	CHECK(allowed >= 5); /* the grid is not trivially all-deny */
-	free(d);
-	free(g);
-	free(o);
+	ba_capset_free(d);
+	ba_capset_free(g);
+	ba_capset_free(o);
 }
 
 TEST(intersection_is_symmetric_for_fs_env_secret)
@@ -599,5 +599,5 @@ TEST(api_edges)
 	CHECK_EQ_UINT(s->count, 0);
 	CHECK(ba_capset_find_network(s, &u, "GET") == NULL);
 	CHECK(!ba_capset_has_name(s, BA_CAP_ENV, "HOME"));
-	free(s);
+	ba_capset_free(s);
 }

@@ -167,7 +167,7 @@ static void env_free(struct env *e)
 	unlink(e->log);
 	rmdir(e->dir);
 	ba_secrets_free(e->secrets);
-	free(e->caps);
+	ba_capset_free(e->caps);
 	free(e);
 }
 
