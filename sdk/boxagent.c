@@ -508,6 +508,9 @@ static bool path_match(const char *p, size_t pi, const char *s, size_t si, int d
 
 bool bx_glob_match(const char *pattern, const char *path)
 {
+	/* A leading "./" adds nothing: the paths matched never start with it. */
+	while (pattern[0] == '.' && pattern[1] == '/')
+		pattern += 2;
 	if (!strchr(pattern, '/')) {
 		const char *base = strrchr(path, '/');
 		base = base ? base + 1 : path;

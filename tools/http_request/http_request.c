@@ -43,6 +43,8 @@ int main(void)
 	const char *url = bx_arg_name(in, "url");
 	const bx_json *headers = bx_arg_object_opt(in, "headers");
 	const bx_json *json = bx_json_get(in, "json");
+	if (bx_json_type(json) == BX_NULL)
+		json = NULL; /* null means "not given", as for every field */
 	const char *body = bx_arg_string_opt(in, "body", NULL);
 	int64_t max_bytes = bx_arg_int_opt(in, "max_bytes", 1 << 20, 0, 8 << 20);
 	if (json && body)

@@ -59,6 +59,9 @@ req 0 "{\"url\":\"$BASE/json\"}"
 expect_stdout_contains '"json":{"ok":true,"items":[1,2,3]}'
 req 0 "{\"url\":\"$BASE/text\"}"
 expect_stdout_contains '"body":"hello from httpd\n"'
+req 0 "{\"method\":\"POST\",\"url\":\"$BASE/echo\",\"json\":null,\"body\":null}"
+expect_stdout_contains '"method":"POST"'
+expect_stdout_contains '"body":""'
 req 0 "{\"method\":\"DELETE\",\"url\":\"$BASE/echo\"}"
 expect_stdout_contains '"method":"DELETE"'
 req 0 "{\"url\":\"$BASE/status/503\"}"

@@ -40,6 +40,8 @@ tool 0 '{"recursive":true,"glob":"src/**/*.h"}'
 expect_stdout_contains '"entries":[{"path":"src/lib/util.h","type":"file","size":2}]'
 tool 0 '{"recursive":true,"glob":"*.md"}'
 expect_stdout_contains '"count":2,'
+tool 0 '{"recursive":true,"glob":"./src/*.c"}'
+expect_stdout_contains '"entries":[{"path":"src/main.c","type":"file","size":10}]'
 tool 0 '{"path":"src","glob":"*.[ch]"}'
 expect_stdout_contains '"entries":[{"path":"src/main.c"'
 

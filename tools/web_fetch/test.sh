@@ -37,7 +37,7 @@ expect_stdout_contains "$BASE/html"
 # operator would for a local documentation server.
 mkdir -p "$WORK/local"
 cp "$BUILD/tools/web_fetch/web_fetch.wasm" "$WORK/local/"
-sed "s|network:GET,HEAD:https://\*|network:GET,HEAD:http://127.0.0.1:$PORT|" "$TOOL" \
+sed "s|network:GET:https://\*|network:GET:http://127.0.0.1:$PORT|" "$TOOL" \
 	>"$WORK/local/tool.yaml"
 grep -q "127.0.0.1:$PORT" "$WORK/local/tool.yaml" || fail "manifest copy not rewritten"
 fetch() { # fetch STATUS INPUT
