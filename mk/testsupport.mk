@@ -13,3 +13,4 @@ TEST_DEPS += $(HTTPD)
 # The egress tests start httpd themselves; building them builds it too, so
 # `make unit-test-bins` followed by running the binary directly works.
 $(BUILD)/tests/sandbox_egress_test: | $(HTTPD)
+RUN_DEPS += $(HTTPD)
