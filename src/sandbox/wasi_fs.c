@@ -72,7 +72,26 @@ bool ba_wasi__probe_openat2(int dirfd)
 	return errno != ENOSYS;
 }
 
-/* Opens path beneath dirfd; -1 with errno (EXDEV: it leads out). */
+/*
+ * Was an ELOOP from openat2 a magic link (/proc/PID/fd/N, cwd, root,
+ * ...) rather than a symlink loop or O_NOFOLLOW on a plain symlink? Asked
+ * again without RESOLVE_NO_MAGICLINKS, a scoped lookup answers EXDEV for
+ * a magic link. O_PATH, so the probe itself opens nothing for I/O.
+ */
+static bool magic_link_in(int dirfd, const char *path, int flags)
+{
+	int fd = openat2_raw(dirfd, path, O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY)),
+	                     0, RESOLVE_BENEATH);
+
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return errno == EXDEV;
+}
+
+/* Opens path beneath dirfd; -1 with errno. EXDEV means it leads out or
+ * through a magic link: a denial, not an error. */
 static int beneath(int dirfd, const char *path, int flags, mode_t mode)
 {
 	int fd;
@@ -84,6 +103,8 @@ static int beneath(int dirfd, const char *path, int flags, mode_t mode)
 		fd = openat2_raw(dirfd, path, (uint64_t)flags | O_CLOEXEC, mode,
 		                 RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 	while (fd < 0 && errno == EAGAIN);
+	if (fd < 0 && errno == ELOOP && magic_link_in(dirfd, path, flags))
+		errno = EXDEV;
 	return fd;
 }
 
@@ -208,7 +229,8 @@ static int resolve_error(ba_wasi *w, ba_wasm_caller *caller, const wasi_fd *f, i
 	if (err == EXDEV)
 		return deny(
 		        w, caller, cap, target,
-		        "%s resolves outside %s (through \"..\", an absolute path or a symlink)",
+		        "%s resolves outside %s (through \"..\", an absolute path, a symlink or a "
+		        "/proc magic link)",
 		        target, f->guest_path);
 	if (err == ENOSYS)
 		return deny(

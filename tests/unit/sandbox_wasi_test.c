@@ -736,19 +736,42 @@ TEST(guest_cannot_create_symlinks_that_lead_out)
 TEST(magic_links_are_refused)
 {
 	/* Even a grant of /proc/self itself does not give its magic links
-	 * (cwd, root, fd/N) - they would lead anywhere. */
-	ba_wasi_preopen pre = {.guest_path = "/p", .host_path = "/proc/self", .writable = false};
-	ba_wasi_config cfg = {
-	        .argv = ARGV("fs", "cat", "/p/root/etc/passwd", "ls", "/p/cwd", "cat", "/p/fd/0"),
-	        .argc = 7,
-	        .preopens = &pre,
-	        .preopen_count = 1};
+	 * (cwd, root, fd/N) - they would lead anywhere. They are denials
+	 * (recorded); a plain symlink loop stays an ordinary ELOOP. */
+	scratch s;
+	ba_wasi_preopen pre[2] = {
+	        {.guest_path = "/p", .host_path = "/proc/self", .writable = false},
+	        {.guest_path = "/workspace", .host_path = NULL, .writable = false}};
+	ba_wasi_config cfg = {.argv = ARGV("fs", "cat", "/p/root/etc/passwd", "ls", "/p/cwd", "cat",
+	                                   "/p/fd/0", "cat", "/workspace/loop1"),
+	                      .argc = 9,
+	                      .preopens = pre,
+	                      .preopen_count = 2};
 	result r;
+	char err[256], *log;
 
+	scratch_init(&s);
+	pre[1].host_path = s.ws;
+	CHECK_EQ_INT(symlink("loop2", ws_path(&s, "loop1")), 0);
+	CHECK_EQ_INT(symlink("loop1", ws_path(&s, "loop2")), 0);
+	cfg.audit = ba_audit_open(s.audit_path, err, sizeof(err));
+	CHECK(cfg.audit);
 	run_guest("fs", &cfg, &r);
 	check_ok(&r);
-	CHECK_EQ_STR(r.out, "cat: errno=32\nls: errno=32\ncat: errno=32\n");
+	CHECK_EQ_STR(r.out, "cat: errno=76\nls: errno=76\ncat: errno=76\ncat: errno=32\n");
+	ba_audit_close(cfg.audit);
+	log = read_host(s.audit_path);
+	CHECK(log);
+	CHECK_CONTAINS(log,
+	               "\"decision\":\"deny\",\"capability\":\"fs.read\",\"target\":\"/p/"
+	               "root/etc/passwd\",\"reason\":\"/p/root/etc/passwd resolves outside /p");
+	CHECK_CONTAINS(log, "magic link");
+	CHECK_CONTAINS(log, "\"target\":\"/p/cwd\"");
+	CHECK_CONTAINS(log, "\"target\":\"/p/fd/0\"");
+	CHECK(strstr(log, "loop1") == NULL);
+	free(log);
 	result_free(&r);
+	scratch_free(&s);
 }
 
 TEST(readdir_lists_a_large_directory)
