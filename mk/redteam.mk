@@ -25,6 +25,9 @@ $(REDTEAM_DIR)/%.wasm: tests/redteam/attacks/%.c tests/redteam/attack.c tests/re
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(REDTEAM_CFLAGS) $< tests/redteam/attack.c -o $@
 
+# This one asks for 4 GiB of memory in the module itself.
+$(REDTEAM_DIR)/limit_initial_memory.wasm: REDTEAM_CFLAGS += -Wl,--initial-memory=4294901760
+
 # The manifest's module: is relative (NAME.wasm), so it goes next to the
 # module; the harness fills in the ports and copies both per run.
 $(REDTEAM_DIR)/%.yaml: tests/redteam/attacks/%.yaml

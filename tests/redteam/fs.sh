@@ -46,5 +46,22 @@ check_fs_move_out() {
 	empty_dir "$OUTSIDE"
 	[ -f "$WS/hello.txt" ] || attack_fail "hello.txt left the workspace"
 }
+setup_fs_stat_probe() {
+	ln -s /etc "$WS/link"
+	ln -s /etc/passwd "$WS/pw"
+}
+setup_fs_planted_write() {
+	printf 'original\n' >"$OUTSIDE/victim.txt"
+	ln -s "$OUTSIDE/victim.txt" "$WS/victim"
+	ln -s ../outside/victim.txt "$WS/victim_rel"
+	ln -s "$OUTSIDE/created.txt" "$WS/dangling"
+	ln -s ../outside/created2.txt "$WS/dangling_rel"
+}
+check_fs_planted_write() {
+	[ "$(cat "$OUTSIDE/victim.txt")" = original ] ||
+		attack_fail "the host file behind the planted link changed: $(head -c 80 "$OUTSIDE/victim.txt")"
+	[ "$(ls -A "$OUTSIDE")" = victim.txt ] ||
+		attack_fail "files appeared outside the workspace: $(ls -A "$OUTSIDE" | tr '\n' ' ')"
+}
 
 redteam_run_group fs

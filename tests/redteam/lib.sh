@@ -170,6 +170,8 @@ attack_fail() {
 
 # Context for hooks: NAME, DIR (scratch folder of the attack), WS, OUTSIDE,
 # OUT, ERR, STATUS, ELAPSED_MS, EXTRA_ENV (array, set by setup hooks),
+# RUN_PREFIX (array: a command that execs its arguments, e.g. to lower a
+# ulimit),
 # INPUT_EXTRA (more JSON members, set by setup hooks or the group).
 run_attack() {
 	local group=$1 exits=$3 kind=$4 target=$5 quiet=$6 args_text=$7
@@ -183,6 +185,7 @@ run_attack() {
 	ERR=$DIR/stderr
 	ATTACK_OK=1
 	EXTRA_ENV=()
+	RUN_PREFIX=()
 	INPUT_EXTRA=""
 	RSS_KB=""
 	mkdir -p "$DIR/tool"
@@ -218,7 +221,7 @@ run_attack() {
 	local -a timer=()
 	# GNU time, when installed, reports the host's peak memory (hooks use it).
 	[ -x /usr/bin/time ] && timer=(/usr/bin/time -f %M -o "$DIR/rss")
-	env "${EXTRA_ENV[@]}" "${timer[@]}" timeout -s KILL 60 \
+	env "${EXTRA_ENV[@]}" "${timer[@]}" timeout -s KILL 60 "${RUN_PREFIX[@]}" \
 		"$BOXAGENT" tool run "$DIR/tool/tool.yaml" --workspace "$WS" --input "$INPUT" \
 		"${args[@]}" </dev/null >"$OUT" 2>"$ERR"
 	STATUS=$?

@@ -38,6 +38,20 @@ check_limit_response_bomb() {
 check_limit_slow_response() {
 	max_seconds 15
 }
+setup_limit_redirect_chain() {
+	CHAIN_BEFORE=$(connections "$PORT_A")
+}
+check_limit_redirect_chain() {
+	local seen=$(($(connections "$PORT_A") - CHAIN_BEFORE - 1))
+	[ "$seen" -le 7 ] || attack_fail "A saw $seen connections for one request (redirects unbounded?)"
+	echo "# limit_redirect_chain: A saw $seen connections"
+}
+check_limit_response_hoard() {
+	if [ -n "$RSS_KB" ]; then
+		[ "$RSS_KB" -lt $((1024 * 1024)) ] || attack_fail "boxagent's peak memory was $RSS_KB KiB"
+		echo "# limit_response_hoard: boxagent peak memory $RSS_KB KiB"
+	fi
+}
 group_end() {
 	[ -f "$WORK/storm.log" ] || return 0
 	"$BOXAGENT" audit verify --audit-log "$WORK/storm.log" >"$WORK/verify.out" 2>&1 ||

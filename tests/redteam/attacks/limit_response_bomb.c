@@ -1,7 +1,8 @@
 /*
  * limit_response_bomb: a granted server sends a 1 GiB body.
  *
- * Grant: network:http://127.0.0.1:A. GET /big?n=1073741824. The response
+ * Grant: network:http://127.0.0.1:A. GET /big?n=1073741824, chunked (no
+ * length announced) and with a Content-Length. The response
  * cap (16 MiB by default) must turn this into TOO_LARGE; the harness
  * checks the host's peak memory stayed far below 1 GiB.
  * Proves: a response cannot exhaust the host's memory.
@@ -16,6 +17,13 @@ int main(void)
 	http_result res;
 	int32_t st;
 
+	snprintf(url, sizeof(url), "http://127.0.0.1:%s/big?n=1073741824&chunked=1",
+	         input_need("port_a"));
+	st = http("GET", url, NULL, NULL, 0, &res);
+	if (st != BA_TOO_LARGE)
+		unexpected("chunked GET /big: %s (%s); expected TOO_LARGE", ba_status_name(st),
+		           res.error);
+	http_result_free(&res);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%s/big?n=1073741824", input_need("port_a"));
 	st = http("GET", url, NULL, NULL, 0, &res);
 	if (st == BA_OK && res.body_len > (32u << 20))

@@ -1,9 +1,10 @@
 /*
  * net_decimal: 127.0.0.1 spelled as one decimal number.
  *
- * Grant: the wildcard network grant (host "*", port "*"). http://2130706433:A/text - getaddrinfo
- * and browsers read it as 127.0.0.1. Proves: odd spellings are either refused as URLs or classified
- * after resolving.
+ * Grant: network:http://<any>:<any> (host and port "*"). http://2130706433:A/text - getaddrinfo
+ * and browsers read it as 127.0.0.1.
+ * Proves: odd spellings are either refused as URLs or classified after
+ * resolving.
  */
 #include <stdio.h>
 

@@ -1,7 +1,8 @@
 /*
  * net_ipv6_loopback: [::1] under a wildcard grant.
  *
- * Grant: the wildcard network grant (host "*", port "*"). Proves: IPv6 loopback is loopback too.
+ * Grant: network:http://<any>:<any> (host and port "*"). [::1] and [0:0:0:0:0:0:0:1].
+ * Proves: IPv6 loopback is loopback too.
  */
 #include <stdio.h>
 

@@ -1,9 +1,9 @@
 /*
  * net_loopback_wildcard: "any host" does not include this machine.
  *
- * Grant: the wildcard network grant (host "*", port "*") (any public host, any port). The tool
- * fetches http://127.0.0.1:A/text and http://localhost:A/text from a live server. Proves: loopback
- * needs a grant naming the literal address.
+ * Grant: network:http://<any>:<any> (host and port "*"). The tool fetches http://127.0.0.1:A/text,
+ * http://localhost:A/text and http://127.0.0.2:A/text from a live server.
+ * Proves: loopback needs a grant naming the literal address.
  */
 #include <stdio.h>
 

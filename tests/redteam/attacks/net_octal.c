@@ -1,8 +1,8 @@
 /*
  * net_octal: 127.0.0.1 spelled in octal.
  *
- * Grant: the wildcard network grant (host "*", port "*"). http://0177.0.0.1:A/text (inet_aton reads
- * 0177 as 127), and 0177.1.
+ * Grant: network:http://<any>:<any> (host and port "*"). http://0177.0.0.1:A/text (inet_aton
+ * reads 0177 as 127), and 0177.1.
  * Proves: odd spellings are either refused as URLs or classified after
  * resolving.
  */

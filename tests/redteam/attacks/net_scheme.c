@@ -2,7 +2,7 @@
  * net_scheme: non-HTTP schemes and malformed URLs straight to
  * http_request.
  *
- * Grant: the wildcard network grant (host "*", port "*"). file://, ftp://, gopher://, dict://, a
+ * Grant: network:http://<any>:<any> (host and port "*"). file://, ftp://, gopher://, dict://, a
  * single-slash http:/ URL, whitespace and control bytes.
  * Proves: only http and https URLs that parse cleanly are ever sent.
  */

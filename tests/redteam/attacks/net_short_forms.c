@@ -1,9 +1,10 @@
 /*
  * net_short_forms: more spellings of loopback: 127.1, 0x7f.0.0.1,
- * 0x7f000001, 127.000.000.001, a trailing dot.
+ * 0x7f000001, 127.000.000.001, trailing dots, upper case, percent-encoded
+ * and NUL-truncated hosts.
  *
- * Grant: the wildcard network grant (host "*", port "*"). Proves: no spelling slips past the
- * classifier.
+ * Grant: network:http://<any>:<any> (host and port "*").
+ * Proves: no spelling slips past the classifier.
  */
 #include <stdio.h>
 
@@ -11,9 +12,11 @@
 
 int main(void)
 {
-	static const char *const hosts[] = {"127.1",           "0x7f.0.0.1",  "0x7f000001",
-	                                    "127.000.000.001", "127.0.0.1.",  "localhost.",
-	                                    "LOCALHOST",       "127.0.0.1%2e"};
+	static const char *const hosts[] = {"127.1",       "0x7f.0.0.1",
+	                                    "0x7f000001",  "127.000.000.001",
+	                                    "127.0.0.1.",  "localhost.",
+	                                    "LOCALHOST",   "127.0.0.1%2e",
+	                                    "127.0.0.%31", "127.0.0.1%00.example.com"};
 	char url[256];
 	const char *a = input_need("port_a");
 

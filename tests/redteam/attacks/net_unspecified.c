@@ -1,9 +1,9 @@
 /*
  * net_unspecified: 0.0.0.0 (Linux connects it to this machine).
  *
- * Grant: the wildcard network grant (host "*", port "*"). http://0.0.0.0:A/text reaches a server
- * bound to 127.0.0.1 on Linux; so can [::] and 0. Proves: the unspecified address is treated as
- * non-public.
+ * Grant: network:http://<any>:<any> (host and port "*"). http://0.0.0.0:A/text reaches a server
+ * bound to 127.0.0.1 on Linux; so can [::] and 0.
+ * Proves: the unspecified address is treated as non-public.
  */
 #include <stdio.h>
 
