@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -208,6 +209,28 @@ uint16_t ba_wasi__errno(int e)
 	}
 }
 
+/*
+ * Guest fds are host fds. A guest that opens files until EMFILE would
+ * leave the host unable to open its audit log, a socket or libcurl - so
+ * the guest gets the process's descriptor limit minus a reserve for the
+ * host (and never more than BA_WASI_MAX_FDS), and hits EMFILE itself.
+ */
+#define HOST_FD_RESERVE 128
+
+static int guest_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t limit = BA_WASI_MAX_FDS;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		rlim_t usable = rl.rlim_cur > 2 * HOST_FD_RESERVE ? rl.rlim_cur - HOST_FD_RESERVE
+		                                                  : rl.rlim_cur / 2;
+		if (usable < limit)
+			limit = usable;
+	}
+	return limit < 8 ? 8 : (int)limit;
+}
+
 wasi_fd *ba_wasi__fd(ba_wasi *w, uint32_t fd)
 {
 	if (fd >= BA_WASI_MAX_FDS || w->fds[fd].kind == WASI_FD_FREE)
@@ -217,7 +240,7 @@ wasi_fd *ba_wasi__fd(ba_wasi *w, uint32_t fd)
 
 int ba_wasi__fd_alloc(ba_wasi *w)
 {
-	for (int i = 0; i < BA_WASI_MAX_FDS; i++)
+	for (int i = 0; i < w->fd_limit; i++)
 		if (w->fds[i].kind == WASI_FD_FREE)
 			return i;
 	return -1;
@@ -594,6 +617,7 @@ ba_wasi *ba_wasi_new(const ba_wasi_config *config, char *err, size_t err_len)
 		return NULL;
 	}
 	w->fds = calloc(BA_WASI_MAX_FDS, sizeof(wasi_fd));
+	w->fd_limit = guest_fd_limit();
 	ba_buf_init(&w->out, config->max_stdout ? config->max_stdout : DEFAULT_OUTPUT_CAP);
 	ba_buf_init(&w->err, config->max_stderr ? config->max_stderr : DEFAULT_OUTPUT_CAP);
 	w->tool_name = dup_str(config->tool_name ? config->tool_name : "");

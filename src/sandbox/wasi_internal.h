@@ -255,6 +255,8 @@ struct ba_wasi {
 	wasi_grant grants[BA_WASI_MAX_PREOPENS];
 	size_t grant_count;
 	wasi_fd *fds; /* BA_WASI_MAX_FDS entries */
+	int fd_limit; /* guest fds usable: below BA_WASI_MAX_FDS and the
+	                 process's RLIMIT_NOFILE minus the host's reserve */
 
 	ba_buf out, err;
 	bool output_exceeded;
