@@ -63,5 +63,16 @@ check_fs_planted_write() {
 	[ "$(ls -A "$OUTSIDE")" = victim.txt ] ||
 		attack_fail "files appeared outside the workspace: $(ls -A "$OUTSIDE" | tr '\n' ' ')"
 }
+check_fs_audit_injection() {
+	local bad
+	# Every line is one record as the writer made it: it starts with
+	# {"seq": and ends with the hash.
+	bad=$(grep -avn '^{"seq":[0-9]*,.*,"hash":"[0-9a-f]\{64\}"}$' "$LOG" | head -3)
+	[ -z "$bad" ] || attack_fail "audit lines that are not whole records: $(printf '%s' "$bad" | cut -c1-200)"
+	! grep -aq '"decision":"allow","capability":"fs.read","target":"/etc/passwd"' "$LOG" ||
+		attack_fail "a forged allow record for /etc/passwd is in the log"
+	"$BOXAGENT" audit verify --audit-log "$LOG" >"$DIR/verify" 2>&1 ||
+		attack_fail "the chain no longer verifies: $(cat "$DIR/verify")"
+}
 
 redteam_run_group fs

@@ -4,7 +4,8 @@
  * Secret setup as in secret_echo_readback, plus a grant of the unbound
  * server B. The tool learns the value (read back, or from its input as if
  * it had leaked some other way) and puts it in B's query string, in B's
- * path, and in a query to the bound host A itself.
+ * path, in the userinfo and the fragment, and in a query to the bound
+ * host A itself.
  * Proves: the scanner refuses a request whose URL holds a secret, to any
  * destination, and records it.
  */
@@ -23,6 +24,10 @@ int main(void)
 	attempt_request("GET", url, NULL, NULL, 0, "B/echo?t=SECRET");
 	snprintf(url, sizeof(url), "http://127.0.0.1:%s/x/%s", b, v);
 	attempt_request("GET", url, NULL, NULL, 0, "B/x/SECRET");
+	snprintf(url, sizeof(url), "http://x:%s@127.0.0.1:%s/echo", v, b);
+	attempt_request("GET", url, NULL, NULL, 0, "B/echo with SECRET as the URL's password");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%s/echo#%s", b, v);
+	attempt_request("GET", url, NULL, NULL, 0, "B/echo#SECRET");
 	snprintf(url, sizeof(url), "http://127.0.0.1:%s/echo?t=%s", a, v);
 	attempt_request("GET", url, NULL, NULL, 0, "A/echo?t=SECRET (the bound host)");
 	blocked("the secret in a URL was refused everywhere");
