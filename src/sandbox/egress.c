@@ -120,8 +120,15 @@ static const char *curl_ready(void)
 
 /* ---------------------------------------------------------------- basics */
 
+/* Denials recorded per egress handle (one tool run); past this one
+ * "limit" record says the rest were refused but not recorded, so a tool
+ * looping on denied requests cannot fill the operator's disk. Allows need
+ * a real request each, which the timeout already bounds. */
+#define MAX_DENY_RECORDS 1000
+
 struct ba_egress {
 	ba_egress_config cfg;
+	unsigned denies_recorded;
 };
 
 ba_egress *ba_egress_new(const ba_egress_config *config)
@@ -239,6 +246,27 @@ static int record(struct fetch *f, bool allowed, const char *capability, const c
 
 	if (!f->cfg->audit)
 		return 0;
+	if (!allowed && f->eg->denies_recorded >= MAX_DENY_RECORDS) {
+		if (f->eg->denies_recorded++ > MAX_DENY_RECORDS)
+			return 0;
+		/* Exactly once: say that recording stops, then stop. */
+		ev = (ba_audit_event){
+		        .tool = f->cfg->tool_name,
+		        .allowed = false,
+		        .capability = "limit",
+		        .target = "network",
+		        .bytes = -1,
+		        .reason = "more than 1000 network denials in this run; further denials are "
+		                  "refused but not recorded",
+		};
+		if (ba_audit_record(f->cfg->audit, &ev) != 0) {
+			set_why(f, "the audit log could not be written; the request was not made");
+			return -1;
+		}
+		return 0;
+	}
+	if (!allowed)
+		f->eg->denies_recorded++;
 	t = malloc(cap);
 	r = malloc(cap);
 	if (!t || !r) {

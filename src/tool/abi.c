@@ -24,6 +24,7 @@ struct ba_abi {
 	response responses[BA_ABI_MAX_RESPONSES];
 	char last_error[1024];
 	unsigned requests, denied;
+	size_t held; /* body + header bytes of open responses */
 };
 
 ba_abi *ba_abi_new(ba_egress *egress, size_t max_request_bytes)
@@ -36,8 +37,9 @@ ba_abi *ba_abi_new(ba_egress *egress, size_t max_request_bytes)
 	return abi;
 }
 
-static void response_clear(response *r)
+static void response_clear(ba_abi *abi, response *r)
 {
+	abi->held -= r->headers_len + r->body_len;
 	free(r->headers);
 	free(r->body);
 	memset(r, 0, sizeof *r);
@@ -48,7 +50,7 @@ void ba_abi_free(ba_abi *abi)
 	if (!abi)
 		return;
 	for (size_t i = 0; i < BA_ABI_MAX_RESPONSES; i++)
-		response_clear(&abi->responses[i]);
+		response_clear(abi, &abi->responses[i]);
 	free(abi);
 }
 
@@ -198,12 +200,21 @@ static ba_wasm_err host_http_request(ba_wasm_caller *caller, void *user, const b
 		ba_egress_result r =
 		        ba_egress_fetch(abi->egress, &req, &resp, reason, sizeof reason);
 		code = status_of(r);
-		if (r == BA_EGRESS_OK) {
+		if (r == BA_EGRESS_OK &&
+		    abi->held + resp.headers.len + resp.body.len > BA_ABI_MAX_HELD_BYTES) {
+			/* Sixteen open responses of 16 MiB each would be 256 MiB of
+			 * host memory on top of the guest's own. */
+			code = fail(abi, BA_ABI_LIMIT,
+			            "open responses would hold more than %u MiB; read and close "
+			            "(http_close) earlier ones first",
+			            BA_ABI_MAX_HELD_BYTES >> 20);
+		} else if (r == BA_EGRESS_OK) {
 			response *out = &abi->responses[slot];
 			out->open = true;
 			out->status = resp.status;
 			out->headers = ba_buf_detach(&resp.headers, &out->headers_len);
 			out->body = ba_buf_detach(&resp.body, &out->body_len);
+			abi->held += out->headers_len + out->body_len;
 			/* The guest only learns the handle once it is valid. */
 			guest_put_u32(caller, handle_out, (uint32_t)slot + 1);
 		} else {
@@ -287,7 +298,7 @@ static ba_wasm_err host_http_close(ba_wasm_caller *caller, void *user, const ba_
 	response *r = lookup(user, ARG(0));
 	if (!r)
 		RETURN(BA_ABI_INVALID);
-	response_clear(r);
+	response_clear(user, r);
 	RETURN(BA_ABI_OK);
 }
 

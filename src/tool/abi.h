@@ -15,6 +15,8 @@
 
 #define BA_ABI_MAX_RESPONSES 16
 #define BA_ABI_METHOD_MAX    16
+/* Response bytes the host holds for one tool at once (open handles). */
+#define BA_ABI_MAX_HELD_BYTES (64u << 20)
 
 /* Status codes returned to the guest (docs/tool-abi.md). */
 enum {

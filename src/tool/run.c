@@ -21,7 +21,7 @@
 
 #define DEFAULT_TIMEOUT_NS (30ull * 1000000000ull)
 #define DEFAULT_MEMORY     (256ull << 20)
-#define DEFAULT_OUTPUT     (1ull << 20)
+#define DEFAULT_OUTPUT     (4ull << 20)
 #define MAX_MODULE_BYTES   (64u << 20)
 #define WORKSPACE          "/workspace"
 
@@ -40,6 +40,18 @@ const char *ba_tool_status_name(ba_tool_status status)
 		return "limit";
 	}
 	return "?";
+}
+
+/* The effective value of one limit: the operator's if given, else the
+ * manifest's if it is below the default, else the default. 0 = unset (for
+ * the default: unlimited). */
+static uint64_t limit_of(uint64_t operator_value, uint64_t manifest_value, uint64_t fallback)
+{
+	if (operator_value)
+		return operator_value;
+	if (manifest_value && (fallback == 0 || manifest_value < fallback))
+		return manifest_value;
+	return fallback;
 }
 
 static uint64_t now_ns(void)
@@ -389,16 +401,16 @@ ba_tool_status ba_tool_run(const ba_tool_run_options *opt, ba_tool_result *res)
 		                       : "?");
 	}
 
-	uint64_t timeout = opt->timeout_ns                    ? opt->timeout_ns
-	                   : manifest && manifest->timeout_ns ? manifest->timeout_ns
-	                                                      : DEFAULT_TIMEOUT_NS;
-	uint64_t memory = opt->memory_bytes                    ? opt->memory_bytes
-	                  : manifest && manifest->memory_bytes ? manifest->memory_bytes
-	                                                       : DEFAULT_MEMORY;
-	uint64_t fuel = opt->fuel ? opt->fuel : manifest ? manifest->fuel : 0;
-	uint64_t output = opt->output_bytes                    ? opt->output_bytes
-	                  : manifest && manifest->output_bytes ? manifest->output_bytes
-	                                                       : DEFAULT_OUTPUT;
+	/* A manifest is written by the tool's author, the party the sandbox
+	 * defends against: it may ask for less than the defaults, never more.
+	 * Only the operator's values may go above them. */
+	uint64_t timeout =
+	        limit_of(opt->timeout_ns, manifest ? manifest->timeout_ns : 0, DEFAULT_TIMEOUT_NS);
+	uint64_t memory =
+	        limit_of(opt->memory_bytes, manifest ? manifest->memory_bytes : 0, DEFAULT_MEMORY);
+	uint64_t fuel = limit_of(opt->fuel, manifest ? manifest->fuel : 0, 0);
+	uint64_t output =
+	        limit_of(opt->output_bytes, manifest ? manifest->output_bytes : 0, DEFAULT_OUTPUT);
 	ba_buf_init(&res->output, (size_t)output);
 	ba_buf_init(&res->errors, (size_t)output);
 	if (!module_path)
