@@ -8,9 +8,13 @@
 #                                        wasm-interp on wasm-opt -ttf modules
 #   make fuzz-corpus                     regenerate fuzz/corpus/ (committed)
 #
-# libFuzzer needs clang and its runtime (libclang-rt-14-dev). The engine is
-# compiled a second time with the sanitizers and coverage instrumentation
+# libFuzzer needs clang and its runtime (libclang-rt-14-dev). The library
+# is compiled a second time with the sanitizers and coverage instrumentation
 # into $(FUZZ_DIR)/obj/, so these objects never mix with the normal build.
+#
+# Targets: load, run (the wasm engine); url, caps, addr, secrets, manifest,
+# audit (the sandbox's parsers of outside input). Each is fuzz/fuzz_NAME.c
+# with its seeds in fuzz/corpus/NAME/.
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
@@ -25,17 +29,27 @@ FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=al
 FUZZ_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(FUZZ_SAN)
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 
-FUZZ_TARGETS := load run
+FUZZ_TARGETS := load run url caps addr secrets manifest audit
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_LIB := $(FUZZ_DIR)/libboxagent-fuzz.a
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) \
 	$(FUZZ_DIR)/obj/fuzz/check.o $(FUZZ_DIR)/obj/fuzz/imports.o
 DIFF_RUN := $(FUZZ_DIR)/diff_run
 DIFF_RUN_OBJS := $(BUILD)/obj/fuzz/diff_run.o $(BUILD)/obj/fuzz/imports.o
-# The libFuzzer options every run uses: inputs up to 64 KiB, 2 GiB of RSS,
-# an input that takes 10 s is a finding (the store's fuel makes every
-# honest input far quicker than that), and the binary format's tokens.
-FUZZ_OPTS := -max_len=65536 -rss_limit_mb=2048 -timeout=10 -dict=fuzz/wasm.dict
+# The libFuzzer options every run uses: 2 GiB of RSS, and an input that
+# takes 10 s is a finding (the store's fuel makes every honest module far
+# quicker than that, and the sandbox parsers are linear or close to it).
+FUZZ_OPTS := -rss_limit_mb=2048 -timeout=10
+# Per target: the longest input (a bit over what the API accepts, so the
+# "too long" paths are reached too) and a dictionary of the format's tokens.
+FUZZ_OPTS_load := -max_len=65536 -dict=fuzz/wasm.dict
+FUZZ_OPTS_run := -max_len=65536 -dict=fuzz/wasm.dict
+FUZZ_OPTS_url := -max_len=17000 -dict=fuzz/url.dict
+FUZZ_OPTS_caps := -max_len=4096 -dict=fuzz/caps.dict
+FUZZ_OPTS_addr := -max_len=64
+FUZZ_OPTS_secrets := -max_len=4096
+FUZZ_OPTS_manifest := -max_len=16384 -dict=fuzz/manifest.dict
+FUZZ_OPTS_audit := -max_len=40000 -dict=fuzz/audit.dict
 
 .PHONY: fuzz-build fuzz-replay fuzz-diff fuzz-corpus
 
@@ -62,20 +76,23 @@ $(DIFF_RUN): $(DIFF_RUN_OBJS) $(LIB)
 
 fuzz-build: $(FUZZ_BINS) $(DIFF_RUN)
 
+# One shell command per target (its options are make variables, so the loop
+# is unrolled by make); a failing target does not stop the others.
 fuzz:
 	@sh scripts/install-deps fuzz
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
-	@status=0; for t in $(FUZZ_TARGETS); do \
-		sh fuzz/run-fuzzer.sh $(FUZZ_DIR)/fuzz_$$t fuzz/corpus/$$t $(FUZZ_DIR) \
-			$(FUZZ_SECONDS) $(FUZZ_OPTS) || status=1; \
-	done; exit $$status
+	@status=0; \
+	$(foreach t,$(FUZZ_TARGETS),sh fuzz/run-fuzzer.sh $(FUZZ_DIR)/fuzz_$(t) fuzz/corpus/$(t) \
+		$(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_OPTS) $(FUZZ_OPTS_$(t)) || status=1;) \
+	exit $$status
 
 fuzz-replay: $(FUZZ_BINS)
-	@status=0; for t in $(FUZZ_TARGETS); do \
-		echo "fuzz-replay: fuzz_$$t over fuzz/corpus/$$t"; \
-		$(FUZZ_DIR)/fuzz_$$t $(FUZZ_OPTS) fuzz/corpus/$$t/* 2>$(FUZZ_DIR)/replay-$$t.log \
-			|| { status=1; tail -n 40 $(FUZZ_DIR)/replay-$$t.log; }; \
-	done; exit $$status
+	@status=0; \
+	$(foreach t,$(FUZZ_TARGETS),echo "fuzz-replay: fuzz_$(t) over fuzz/corpus/$(t)"; \
+		$(FUZZ_DIR)/fuzz_$(t) $(FUZZ_OPTS) $(FUZZ_OPTS_$(t)) fuzz/corpus/$(t)/* \
+			2>$(FUZZ_DIR)/replay-$(t).log \
+		|| { status=1; tail -n 40 $(FUZZ_DIR)/replay-$(t).log; };) \
+	exit $$status
 
 fuzz-diff:
 	@sh scripts/install-deps fuzz
