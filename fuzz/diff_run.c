@@ -79,6 +79,8 @@ static const char *wabt_trap_message(ba_wasm_trap trap)
 		return "boxagent: interrupted (diff_run deadline)";
 	case BA_WASM_TRAP_HOST:
 		return "boxagent: host trap";
+	case BA_WASM_TRAP_COMPILE:
+		return "boxagent: cannot compile";
 	case BA_WASM_TRAP_NONE:
 		break;
 	}

@@ -60,6 +60,38 @@ typedef struct ba_wasm__pos {
 	uint32_t offset;
 } ba_wasm__pos;
 
+/*
+ * One function's code. A module makes one of these for every defined
+ * function when it is loaded, so that calls can point straight at their
+ * callee's code object, but by default fills it in only when the function
+ * is first called (lazy compilation, ba_wasm__compile_lazy()):
+ *
+ *   uncompiled  frame_slots == BA_WASM__UNCOMPILED; cells, map and init are
+ *               NULL and the counts 0. Every other field is already final.
+ *   compiled    every field final; the object never changes again.
+ *
+ * The call paths compare frame_slots with the room left on the value stack
+ * before anything else, and BA_WASM__UNCOMPILED is more than any value
+ * stack holds (max_stack_bytes is 32-bit, so at most 2^29 slots), so an
+ * uncompiled callee always takes the call's existing stack-overflow branch.
+ * That slow path compiles the callee and runs the call instruction again,
+ * now with the real frame size, entry fuel and initial values: the checks,
+ * the fuel charged and the trap positions are exactly those of a module
+ * compiled up front, and the hot path has no extra instruction.
+ *
+ * Threads: a module, and so its code objects, may be shared by stores in
+ * several threads, and two of them may call the same uncompiled function at
+ * once. Compiling takes the module's compile_lock, builds the code aside,
+ * stores every other field and then frame_slots last, with release order.
+ * A call reads frame_slots with acquire order (ba_wasm__frame_slots()) and
+ * reads the other fields only after it saw a real frame size, so it sees
+ * them complete; a call that still sees BA_WASM__UNCOMPILED reads nothing
+ * else and goes to the slow path, which takes the lock. On x86-64 an
+ * acquire load is the same single mov as a plain load (the order only
+ * restrains the compiler); on AArch64 it is an ldar.
+ */
+#define BA_WASM__UNCOMPILED UINT32_MAX
+
 struct ba_wasm__code {
 	ba_wasm__cell *cells;       /* owned; the instruction stream        */
 	size_t cell_count;
@@ -71,11 +103,29 @@ struct ba_wasm__code {
 	uint32_t init_count;
 	uint32_t param_count;
 	uint32_t result_count;
-	uint32_t frame_slots;       /* slots the frame needs beyond fp       */
+	/* Slots the frame needs beyond fp; BA_WASM__UNCOMPILED until the
+	 * body is compiled. Read it with ba_wasm__frame_slots(). */
+	_Atomic uint32_t frame_slots;
 	uint32_t entry_fuel;        /* fuel of the first straight-line run   */
 	uint32_t func_index;
 	uint32_t code_offset;       /* offset of the first instruction       */
+	ba_wasm_module *module;     /* the owner (not a reference): what
+	                               compiling on first call reads         */
 };
+
+/* The frame size, or BA_WASM__UNCOMPILED; acquire, see above. */
+static inline uint32_t ba_wasm__frame_slots(const struct ba_wasm__code *code)
+{
+	return atomic_load_explicit(&code->frame_slots, memory_order_acquire);
+}
+
+/*
+ * compile.c: compiles code's body unless that is done already (by this or
+ * any other thread); thread-safe. Returns OK, or NOMEM/LIMIT (or, should
+ * the compiler find a body it cannot translate, the error it found) with
+ * a one-line reason in why (why_size bytes), and leaves code uncompiled.
+ */
+ba_wasm_err ba_wasm__compile_lazy(const struct ba_wasm__code *code, char *why, size_t why_size);
 
 /*
  * Comparisons that can be fused into a conditional branch, in an order where

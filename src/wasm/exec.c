@@ -226,6 +226,8 @@ static ba_wasm_err fill_trap(ba_wasm_store *store, ba_wasm_diag *diag, ba_wasm_t
 		return BA_WASM_ERR_TRAP;
 	if (trap == BA_WASM_TRAP_HOST && store->host_trap_message[0])
 		what = store->host_trap_message;
+	if (trap == BA_WASM_TRAP_COMPILE && store->compile_trap_message[0])
+		what = store->compile_trap_message;
 	diag->err = BA_WASM_ERR_TRAP;
 	diag->trap = trap;
 	diag->func_index = func_index;
@@ -897,8 +899,11 @@ op_ret:
 op_call:
 	cc = ip[1].code;
 	nfp = fp + ip[2].s.a;
-	if (unlikely(fsp == fend || cc->frame_slots > (size_t)(vend - nfp)))
-		TRAP(STACK_EXHAUSTED);
+	/* An uncompiled callee fails this test too (code.h). */
+	if (unlikely(fsp == fend || ba_wasm__frame_slots(cc) > (size_t)(vend - nfp))) {
+		cf = NULL; /* for call_slow: this is op_call */
+		goto call_slow;
+	}
 	CHARGE(cc->entry_fuel);
 	POLL();
 	fsp->ip = ip + 3;
@@ -950,7 +955,9 @@ do_call:
 		POLL();
 		store->fuel_left = vmp->bank + fuel;
 		vmp->frame_top = (uint32_t)(fsp - fbase);
-		vmp->sp = fp + code->frame_slots;
+		/* code is running, so compiled, and this thread has seen
+		 * it so (code.h): no ordering needed. */
+		vmp->sp = fp + atomic_load_explicit(&code->frame_slots, memory_order_relaxed);
 		store->call_depth = vmp->frame_top;
 		herr = call_host(store, cf, inst, nfp);
 		vmp->sp = entry_sp;
@@ -965,8 +972,8 @@ do_call:
 		DISPATCH();
 	}
 	cc = cf->code;
-	if (unlikely(fsp == fend || cc->frame_slots > (size_t)(vend - nfp)))
-		TRAP(STACK_EXHAUSTED);
+	if (unlikely(fsp == fend || ba_wasm__frame_slots(cc) > (size_t)(vend - nfp)))
+		goto call_slow;
 	CHARGE(cc->entry_fuel);
 	POLL();
 	fsp->ip = ret_ip;
@@ -987,6 +994,29 @@ do_call:
 	inst = cf->instance;
 	RELOAD_MEM();
 	DISPATCH();
+
+	/*
+	 * A call whose callee's frame does not fit, or whose callee is not
+	 * compiled yet (code.h): compile it and run the call again, which now
+	 * checks the real frame size and charges the real entry fuel, exactly
+	 * as if the module had been compiled at load. ip is still the call
+	 * instruction, so a trap here is reported at the call. The frame size
+	 * is read again after compiling: another thread may have compiled the
+	 * callee since the call read it, and then it is no reason to trap.
+	 */
+call_slow:
+	if (fsp == fend)
+		TRAP(STACK_EXHAUSTED);
+	if (ba_wasm__compile_lazy(cc, store->compile_trap_message,
+	                          sizeof(store->compile_trap_message)) != BA_WASM_OK)
+		TRAP(COMPILE);
+	if (ba_wasm__frame_slots(cc) > (size_t)(vend - nfp))
+		TRAP(STACK_EXHAUSTED);
+	/* op_call runs again from its instruction; calls of a function
+	 * object (cf) from do_call, which has what it needs. */
+	if (!cf)
+		DISPATCH();
+	goto do_call;
 
 	/* ---------------------------------------------------------------- */
 	/* data movement                                                    */
@@ -1522,6 +1552,7 @@ ba_wasm_err ba_wasm__invoke(ba_wasm_store *store, ba_wasm_func *func, ba_wasm__s
                             ba_wasm_diag *diag)
 {
 	const struct ba_wasm__code *code;
+	const ba_wasm_module *module;
 	vm *vmp;
 	ba_wasm__slot *fp;
 	ba_wasm_err err;
@@ -1533,19 +1564,28 @@ ba_wasm_err ba_wasm__invoke(ba_wasm_store *store, ba_wasm_func *func, ba_wasm__s
 		return BA_WASM_OK;
 	}
 	code = func->code;
-	if (!code || !code->cells)
+	if (!code)
 		return ba_wasm__fail(diag, BA_WASM_ERR_ARGS, SIZE_MAX,
-		                     "function %u has no compiled code", (unsigned)func->func_index);
+		                     "function %u has no code", (unsigned)func->func_index);
 	if (!ensure_vm(store))
 		return ba_wasm__fail(diag, BA_WASM_ERR_NOMEM, SIZE_MAX,
 		                     "out of memory for the interpreter stacks");
 	vmp = store->frame_stack;
 	fp = vmp->sp;
-	if (vmp->nesting >= MAX_NESTING || vmp->frame_top >= vmp->frame_cap ||
-	    code->frame_slots > (size_t)(store->value_stack + store->value_stack_slots - fp))
-		return fill_trap(store, diag, BA_WASM_TRAP_STACK_EXHAUSTED,
-		                 func->instance ? func->instance->module : NULL, func->func_index,
+	module = func->instance ? func->instance->module : NULL;
+	if (vmp->nesting >= MAX_NESTING || vmp->frame_top >= vmp->frame_cap)
+		return fill_trap(store, diag, BA_WASM_TRAP_STACK_EXHAUSTED, module,
+		                 func->func_index, code->code_offset);
+	/* The entry is compiled here, not by run()'s slow path, because the
+	 * test below needs its frame size. */
+	if (ba_wasm__compile_lazy(code, store->compile_trap_message,
+	                          sizeof(store->compile_trap_message)) != BA_WASM_OK)
+		return fill_trap(store, diag, BA_WASM_TRAP_COMPILE, module, func->func_index,
 		                 code->code_offset);
+	if (ba_wasm__frame_slots(code) >
+	    (size_t)(store->value_stack + store->value_stack_slots - fp))
+		return fill_trap(store, diag, BA_WASM_TRAP_STACK_EXHAUSTED, module,
+		                 func->func_index, code->code_offset);
 	memcpy(fp, slots, code->param_count * sizeof(*fp));
 	vmp->nesting++;
 	err = run(store, func, diag, NULL);

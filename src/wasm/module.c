@@ -2,8 +2,9 @@
  * module.c - loading, sharing and querying modules; error texts.
  *
  * ba_wasm_module_load() runs the pipeline decode -> validate -> compile on
- * a private copy of the bytes. The result is immutable, so the refcount is
- * the only thing threads ever write.
+ * a private copy of the bytes. The result is immutable except for code
+ * compiled on first call (under the module's compile_lock, see code.h), so
+ * otherwise the refcount is the only thing threads ever write.
  */
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -91,6 +92,8 @@ const char *ba_wasm_trap_message(ba_wasm_trap trap)
 		return "interrupted";
 	case BA_WASM_TRAP_HOST:
 		return "host function error";
+	case BA_WASM_TRAP_COMPILE:
+		return "cannot compile function";
 	}
 	return "unknown trap";
 }
@@ -143,6 +146,8 @@ void ba_wasm__module_clear(ba_wasm_module *m)
 	}
 	free(m->funcs);
 	m->funcs = NULL;
+	ba_wasm__compile_scratch_free(m);
+	atomic_store_explicit(&m->compiled_count, 0, memory_order_relaxed);
 	m->func_count = m->func_import_count = 0;
 
 	free(m->tables);
@@ -214,8 +219,14 @@ ba_wasm_err ba_wasm_module_load(const uint8_t *bytes, size_t len,
 	if (!m)
 		return ba_wasm__fail(diag, BA_WASM_ERR_NOMEM, SIZE_MAX, "out of memory");
 	atomic_init(&m->refcount, 1);
+	atomic_init(&m->compiled_count, 0);
+	if (pthread_mutex_init(&m->compile_lock, NULL) != 0) {
+		free(m);
+		return ba_wasm__fail(diag, BA_WASM_ERR_NOMEM, SIZE_MAX, "out of memory");
+	}
 	m->bytes = malloc(len ? len : 1);
 	if (!m->bytes) {
+		pthread_mutex_destroy(&m->compile_lock);
 		free(m);
 		return ba_wasm__fail(diag, BA_WASM_ERR_NOMEM, SIZE_MAX, "out of memory");
 	}
@@ -227,9 +238,10 @@ ba_wasm_err ba_wasm_module_load(const uint8_t *bytes, size_t len,
 	if (!err)
 		err = ba_wasm__validate(m, options, diag);
 	if (!err)
-		err = ba_wasm__compile(m, diag);
+		err = ba_wasm__compile(m, options && options->eager, diag);
 	if (err) {
 		ba_wasm__module_clear(m);
+		pthread_mutex_destroy(&m->compile_lock);
 		free(m);
 		return err;
 	}
@@ -253,7 +265,13 @@ void ba_wasm_module_release(ba_wasm_module *module)
 	if (atomic_fetch_sub_explicit(&module->refcount, 1, memory_order_acq_rel) != 1)
 		return;
 	ba_wasm__module_clear(module);
+	pthread_mutex_destroy(&module->compile_lock);
 	free(module);
+}
+
+uint32_t ba_wasm__module_compiled_count(const ba_wasm_module *module)
+{
+	return atomic_load_explicit(&module->compiled_count, memory_order_relaxed);
 }
 
 uint32_t ba_wasm_module_import_count(const ba_wasm_module *module)

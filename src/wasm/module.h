@@ -12,10 +12,15 @@
  *
  * Everything here is internal (the ba_wasm__ prefix); embedders use wasm.h.
  * A module is immutable after ba_wasm_module_load() returns, so any number
- * of threads and instances may share it.
+ * of threads and instances may share it. The one exception is compiled
+ * code: unless loaded with options->eager, a body is compiled on its first
+ * call, under compile_lock (code.h says how a call sees it safely).
  */
 #ifndef BA_WASM_MODULE_H
 #define BA_WASM_MODULE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "wasm.h"
 
@@ -90,7 +95,8 @@ typedef struct ba_wasm__func_def {
 	uint32_t code_offset;         /* offset of the first instruction        */
 	uint32_t local_count;         /* declared locals, excluding params      */
 	ba_wasm_valtype *local_types; /* owned, local_count entries          */
-	struct ba_wasm__code *code;   /* owned, set by the compiler          */
+	struct ba_wasm__code *code;   /* owned; made at load, filled in by the
+	                                 compiler at load or on first call    */
 } ba_wasm__func_def;
 
 typedef enum ba_wasm__segment_mode {
@@ -157,6 +163,13 @@ struct ba_wasm_module {
 	 * from element segments, exports and global initialisers (C.refs in
 	 * the spec). One bit per function index; owned. */
 	uint8_t *declared_func_refs;
+
+	/* Lazy compilation (compile.c). The lock serialises compiling, so a
+	 * body is compiled once however many threads call it first, and it
+	 * guards the scratch buffers the compiler keeps between bodies. */
+	pthread_mutex_t compile_lock;
+	void *compile_scratch;           /* owned by compile.c; or NULL   */
+	_Atomic uint32_t compiled_count; /* bodies compiled so far        */
 };
 
 /* Stage entry points; each returns OK or fills diag. */
@@ -164,10 +177,19 @@ ba_wasm_err ba_wasm__decode(ba_wasm_module *module, const ba_wasm_load_options *
                             ba_wasm_diag *diag);
 ba_wasm_err ba_wasm__validate(ba_wasm_module *module, const ba_wasm_load_options *options,
                               ba_wasm_diag *diag);
-ba_wasm_err ba_wasm__compile(ba_wasm_module *module, ba_wasm_diag *diag);
-/* Frees everything the module owns (not the struct itself). */
+/* Makes every defined function's code object; with eager, also compiles
+ * every body (otherwise each is compiled on its first call). */
+ba_wasm_err ba_wasm__compile(ba_wasm_module *module, bool eager, ba_wasm_diag *diag);
+/* Frees everything the module owns (not the struct itself, nor the
+ * compile_lock, which ba_wasm_module_load/release look after). */
 void ba_wasm__module_clear(ba_wasm_module *module);
 void ba_wasm__code_free(struct ba_wasm__code *code);
+/* Frees the compiler's scratch buffers kept in module->compile_scratch. */
+void ba_wasm__compile_scratch_free(ba_wasm_module *module);
+
+/* How many function bodies have been compiled so far (for tests and
+ * benchmarks: a function never called is never compiled). */
+uint32_t ba_wasm__module_compiled_count(const ba_wasm_module *module);
 
 /* Fills diag (if non-NULL) and returns err. */
 ba_wasm_err ba_wasm__fail(ba_wasm_diag *diag, ba_wasm_err err, size_t offset, const char *fmt, ...)

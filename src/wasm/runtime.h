@@ -130,6 +130,9 @@ struct ba_wasm_store {
 
 	/* Set by ba_wasm_caller_trap() while a host function runs. */
 	char host_trap_message[200];
+	/* Why the last BA_WASM_TRAP_COMPILE happened: which function could
+	 * not be compiled on its first call, and why (exec.c). */
+	char compile_trap_message[200];
 };
 
 /* What a host function receives as ba_wasm_caller. */

@@ -9,7 +9,8 @@
  * Life cycle:
  *
  *   bytes --ba_wasm_module_load--> ba_wasm_module   (decoded, validated,
- *                                                     compiled; immutable,
+ *                                                     compiled (lazily by
+ *                                                     default); immutable,
  *                                                     shareable, refcounted)
  *   ba_wasm_store_new(limits)  --> ba_wasm_store    (owns every runtime object:
  *                                                     instances, memories,
@@ -82,7 +83,11 @@ typedef enum ba_wasm_trap {
 	BA_WASM_TRAP_FUEL_EXHAUSTED,        /* the store's fuel ran out          */
 	BA_WASM_TRAP_INTERRUPTED,           /* ba_wasm_store_interrupt() or the
 	                                       deadline                            */
-	BA_WASM_TRAP_HOST                   /* a host function reported an error */
+	BA_WASM_TRAP_HOST,                  /* a host function reported an error */
+	BA_WASM_TRAP_COMPILE                /* a function could not be compiled
+	                                       on its first call (out of memory
+	                                       or a limit); the message says which
+	                                       and why                            */
 } ba_wasm_trap;
 
 /*
@@ -197,10 +202,19 @@ typedef struct ba_wasm_load_options {
 	uint32_t max_functions;  /* default 1,000,000                      */
 	uint32_t max_locals;     /* per function, default 50,000           */
 	uint32_t max_body_bytes; /* per function, default 8 MiB            */
+	/* Compile every function body at load. By default (false) a body is
+	 * validated at load, so an invalid module still fails here, but is
+	 * compiled only when the function is first called: a program pays
+	 * only for the code it runs. Eager loading is for callers that want
+	 * every cost and every failure up front (fuzzers, benchmarks). */
+	bool eager;
 } ba_wasm_load_options;
 
 /*
- * Decodes, validates and compiles a binary module.
+ * Decodes, validates and compiles a binary module (each body on its first
+ * call unless options->eager; a failure then, which only running out of
+ * memory or a body too big for the compiler's 32-bit code can cause, is a
+ * BA_WASM_TRAP_COMPILE trap of that call).
  * bytes: borrowed (the module keeps its own copy of what it needs).
  * options: borrowed, may be NULL for defaults.
  * *out: owned by the caller, released with ba_wasm_module_release().
