@@ -2,6 +2,10 @@
  * fuzz_load.c - libFuzzer target: arbitrary bytes through the decoder,
  * validator and compiler.
  *
+ * Modules are loaded eagerly, so every body is compiled here whether or
+ * not anything would call it, and lazily, which only validates: the two
+ * must agree, so the compiler never refuses a body validation accepted.
+ *
  * Every input must come back as OK or as an error value with a proper diag,
  * never as a crash, a sanitizer report or a leak. A module that loads is
  * then described import by import and export by export, because those
@@ -24,14 +28,17 @@ static const ba_wasm_load_options tight = {
         .max_functions = 3,
         .max_locals = 4,
         .max_body_bytes = 48,
+        .eager = true,
 };
+
+static const ba_wasm_load_options eager = {.eager = true};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	ba_wasm_module *module = NULL;
+	ba_wasm_module *module = NULL, *lazy = NULL;
 	ba_wasm_load_options capped;
-	ba_wasm_diag diag;
-	ba_wasm_err err;
+	ba_wasm_diag diag, lazy_diag;
+	ba_wasm_err err, lazy_err;
 	uint8_t *copy;
 
 	/*
@@ -43,8 +50,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
-	err = ba_wasm_module_load(copy, size, NULL, &module, &diag);
+	err = ba_wasm_module_load(copy, size, &eager, &module, &diag);
 	free(copy);
+
+	/* Lazy loading decodes and validates the same way and compiles
+	 * nothing: it fails exactly where eager loading fails before the
+	 * compiler, and the compiler may only run out of memory. */
+	lazy_err = ba_wasm_module_load(data, size, NULL, &lazy, &lazy_diag);
+	if (lazy_err == BA_WASM_OK)
+		ba_wasm_module_release(lazy);
+	else
+		ba_fuzz_check_diag(lazy_err, &lazy_diag);
+	if (err == BA_WASM_OK && lazy_err != BA_WASM_OK && lazy_err != BA_WASM_ERR_NOMEM)
+		ba_fuzz_fail("loads eagerly but lazily fails with %s: %s",
+		             ba_wasm_err_name(lazy_err), lazy_diag.message);
+	if (err != BA_WASM_OK && lazy_err == BA_WASM_OK && err != BA_WASM_ERR_NOMEM)
+		ba_fuzz_fail("the compiler refused a valid module with %s: %s",
+		             ba_wasm_err_name(err), diag.message);
+
 	if (err != BA_WASM_OK) {
 		ba_fuzz_check_diag(err, &diag);
 		return 0;
