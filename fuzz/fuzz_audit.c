@@ -404,7 +404,8 @@ static size_t pieces(const uint8_t *d, size_t len, char **out, size_t n)
 	return k;
 }
 
-static void writer(const uint8_t *log, size_t log_len, const ba_audit_verify_result *before)
+static void writer(const uint8_t *log, size_t log_len, const char *file, size_t file_len,
+                   const ba_audit_verify_result *before)
 {
 	char err[1024], *p[6] = {0};
 	size_t np = pieces(log, log_len, p, 6);
@@ -426,6 +427,17 @@ static void writer(const uint8_t *log, size_t log_len, const ba_audit_verify_res
 		ba_fuzz_fail("open: refused without a message");
 	if (!a && before->ok)
 		ba_fuzz_fail("open: refused an intact log: %.300s", err);
+	/* Readers refuse lines over BA_AUDIT_LINE_MAX, so a writer must not
+	 * take one for the last record to continue from. */
+	if (a && file_len > 0 && file[file_len - 1] == '\n') {
+		size_t start = file_len - 1;
+		while (start > 0 && file[start - 1] != '\n')
+			start--;
+		if (file_len - start > BA_AUDIT_LINE_MAX)
+			ba_fuzz_fail("open: continues a log whose last line has %zu bytes (readers "
+			             "refuse lines over %d)",
+			             file_len - start, BA_AUDIT_LINE_MAX);
+	}
 	if (a) {
 		int rc = ba_audit_record(a, &ev);
 		if (rc != 0 && before->ok)
@@ -597,7 +609,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_filtered(&f);
 	}
 	if (flags & 16)
-		writer(rest, rest_len, &vr);
+		writer(rest, rest_len, log, log_len, &vr);
 	free(log);
 	return 0;
 }
