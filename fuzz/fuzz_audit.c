@@ -30,9 +30,10 @@
  *
  * Input: byte 0 flags (bits 0-1 head file: none, the input's first line,
  * made to match the last line, made one record behind; bit 2 recompute
- * every line's "prev" and "hash" so the chain holds; bit 3 list with a
- * filter; bit 4 run the writer; bits 5-7 "last N"), byte 1 the filter,
- * then the head line (head mode 1) and the log.
+ * every line's "hash", and its "prev" too unless bit 7 is set, so that
+ * the chain holds, or breaks only where "prev" was edited; bit 3 list
+ * with a filter; bit 4 run the writer; bits 5-6 "last N"), byte 1 the
+ * filter, then the head line (head mode 1) and the log.
  */
 #include "check.h"
 #include "core/sha256.h"
@@ -111,8 +112,9 @@ static bool is_hex64(const char *s)
 	return true;
 }
 
-/* Bit 2: makes every line that has the shape chain to the one before. */
-static void fix_chain(char *log, size_t len)
+/* Bit 2: gives every line that has the shape its true hash and, with
+ * fix_prev, the previous line's hash as "prev". */
+static void fix_chain(char *log, size_t len, bool fix_prev)
 {
 	char prev[65] = ZEROS, hex[BA_SHA256_HEX_SIZE];
 
@@ -120,7 +122,7 @@ static void fix_chain(char *log, size_t len)
 		char *line = log + i, *nl = memchr(line, '\n', len - i);
 		size_t n = nl ? (size_t)(nl - line) : len - i;
 		char *p = memmem(line, n, "\"prev\":\"", 8);
-		if (p && (size_t)(p - line) + 8 + 64 <= n)
+		if (fix_prev && p && (size_t)(p - line) + 8 + 64 <= n)
 			memcpy(p + 8, prev, 64);
 		if (n >= HASH_SUFFIX + 2 &&
 		    memcmp(line + n - HASH_SUFFIX, HASH_KEY, sizeof(HASH_KEY) - 1) == 0) {
@@ -569,7 +571,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(log, rest, rest_len);
 	log_len = rest_len;
 	if (flags & 4)
-		fix_chain(log, log_len);
+		fix_chain(log, log_len, !(flags & 128));
 	if ((flags & 3) >= 2)
 		head_len = (size_t)make_head(log, log_len, (flags & 3) == 3, head, sizeof(head));
 
@@ -604,7 +606,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		        .capability = (fsel & 8) ? "network" : NULL,
 		        .contains = (fsel & 16) ? "127" : NULL,
 		        .since = since_values[(fsel >> 5) & 7],
-		        .last = flags >> 5,
+		        .last = (flags >> 5) & 3,
 		};
 		check_filtered(&f);
 	}

@@ -103,12 +103,13 @@ static void put_c(out *o, char c)
 	o->p[o->n++] = c;
 }
 
-static void base64(out *o, const uint8_t *s, size_t n, bool url, bool wrap)
+/* Base64 of s; with wrap, a CRLF every 76 columns, the stream having
+ * started col columns before s (so the break can fall anywhere in s). */
+static void base64(out *o, const uint8_t *s, size_t n, bool url, bool wrap, size_t col)
 {
 	const char *alpha =
 	        url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	            : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t col = 0;
 	for (size_t i = 0; i < n; i += 3) {
 		uint32_t v = (uint32_t)s[i] << 16;
 		if (i + 1 < n)
@@ -191,7 +192,7 @@ static void plant(out *o, int kind, const uint8_t *v, size_t n, const uint8_t *c
 		memcpy(buf, ctx, pre);
 		memcpy(buf + pre, v, n);
 		memcpy(buf + pre + n, ctx + 2, post);
-		base64(o, buf, pre + n + post, kind == 3, wrap);
+		base64(o, buf, pre + n + post, kind == 3, wrap, ctx_bits % 76);
 	}
 }
 
