@@ -79,7 +79,7 @@ static int load_tool(const char *path, ba_manifest **manifest)
 		return access(path, R_OK) == 0
 		               ? BA_EXIT_OK
 		               : ba_cli_usage_error("%s: %s", path, strerror(errno));
-	char err[2048];
+	char err[2048] = "";
 	*manifest = ba_manifest_load(path, err, sizeof err);
 	if (!*manifest)
 		return ba_cli_usage_error("%s", err);

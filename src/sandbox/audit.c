@@ -736,6 +736,15 @@ static int read_tail(ba_audit *a, tail_state *tail)
 		return -1;
 	}
 	start = nl ? (size_t)(nl - buf) + 1 : 0;
+	/* A log that is exactly one over-long line fits buf with its newline
+	 * and passes the check above; readers refuse such a line, so the
+	 * writer must not continue after it (found by fuzz_audit). */
+	if (n - start > BA_AUDIT_LINE_MAX) { /* line and newline, as next_line() */
+		fmt(a->error, sizeof(a->error),
+		    "audit log %s: the last line is longer than %d bytes" REFUSE_HINT, a->path,
+		    BA_AUDIT_LINE_MAX);
+		return -1;
+	}
 	buf[n - 1] = '\0';
 	if (parse_record(buf + start, n - 1 - start, &rec, why, sizeof(why)) != 0) {
 		fmt(a->error, sizeof(a->error),

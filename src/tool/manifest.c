@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -278,6 +279,11 @@ static bool valid_name(const char *s)
 static json_t *to_json(parser *p, const node *n, const char **error)
 {
 	if (n->kind == NODE_SCALAR) {
+		/* JSON text with \u0000 is refused by most readers, ours too. */
+		if (memchr(n->value, '\0', n->len)) {
+			*error = fail_at(p, n, "input_schema: a string contains a NUL byte");
+			return NULL;
+		}
 		if (n->plain) {
 			const char *v = n->value;
 			if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "TRUE"))
@@ -293,10 +299,23 @@ static json_t *to_json(parser *p, const node *n, const char **error)
 				return json_integer(ll);
 			double d = strtod(v, &end);
 			if (*v && !*end &&
-			    (v[0] == '-' || v[0] == '.' || (v[0] >= '0' && v[0] <= '9')))
-				return json_real(d);
+			    (v[0] == '-' || v[0] == '.' || (v[0] >= '0' && v[0] <= '9'))) {
+				/* 1e999 overflows to infinity, which JSON cannot hold. */
+				if (!isfinite(d)) {
+					*error = fail_at(
+					        p, n, "input_schema: %s is not a finite number", v);
+					return NULL;
+				}
+				json_t *real = json_real(d);
+				if (!real)
+					*error = fail_at(p, n, "out of memory");
+				return real;
+			}
 		}
-		return json_stringn(n->value, n->len);
+		json_t *str = json_stringn(n->value, n->len);
+		if (!str)
+			*error = fail_at(p, n, "input_schema: a string is not valid UTF-8");
+		return str;
 	}
 	json_t *out = n->kind == NODE_MAP ? json_object() : json_array();
 	if (!out) {

@@ -1135,3 +1135,40 @@ TEST(open_refuses_a_directory_and_reports_paths)
 	CHECK(ba_audit_open("", err, sizeof(err)) == NULL);
 	cleanup();
 }
+
+/* Regression (fuzz_audit): a log that is one record of exactly
+ * BA_AUDIT_LINE_MAX bytes (plus its newline) fitted the writer's tail
+ * buffer and was continued, though verify and list refuse such a line. */
+TEST(writer_refuses_a_last_line_readers_refuse)
+{
+	char *line = malloc(BA_AUDIT_LINE_MAX + 2);
+	char hex[65], head[128], err[1024];
+	static const char prefix[] =
+	        "{\"seq\":1,\"time\":\"2026-01-01T00:00:00.000Z\",\"run\":\"r\","
+	        "\"tool\":\"t\",\"decision\":\"deny\",\"capability\":\"c\","
+	        "\"target\":\"x\",\"reason\":\"";
+	static const char suffix[] = "\",\"prev\":\"" ZEROS "\"";
+	size_t hash_part = strlen(",\"hash\":\"") + 64 + 2; /* "} */
+	size_t body = BA_AUDIT_LINE_MAX - hash_part;
+	size_t pad = body - strlen(prefix) - strlen(suffix);
+
+	CHECK(line != NULL);
+	memcpy(line, prefix, strlen(prefix));
+	memset(line + strlen(prefix), 'y', pad);
+	memcpy(line + strlen(prefix) + pad, suffix, strlen(suffix));
+	/* The hash covers everything before ',"hash":'. */
+	ba_sha256_hex_of(line, body, hex);
+	snprintf(line + body, BA_AUDIT_LINE_MAX + 2 - body, ",\"hash\":\"%s\"}\n", hex);
+	CHECK_EQ_UINT(strlen(line), BA_AUDIT_LINE_MAX + 1);
+
+	setup();
+	ba_audit_close(open_log()); /* creates the folders */
+	spit(log_path, line, BA_AUDIT_LINE_MAX + 1);
+	snprintf(head, sizeof(head), "1 %s\n", hex);
+	spit(head_path, head, strlen(head));
+	CHECK(!verify().ok);
+	CHECK(ba_audit_open(log_path, err, sizeof(err)) == NULL);
+	CHECK_CONTAINS(err, "longer than");
+	free(line);
+	cleanup();
+}

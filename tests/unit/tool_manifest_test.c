@@ -185,3 +185,24 @@ TEST(manifest_load_from_file)
 	CHECK(ba_manifest_load("/nonexistent/tool.yaml", err, sizeof err) == NULL);
 	CHECK_CONTAINS(err, "/nonexistent/tool.yaml");
 }
+
+/* Regression (fuzz_manifest): a number that overflows to infinity made
+ * the parse fail without writing any message, so the CLI printed an
+ * uninitialised buffer. */
+TEST(manifest_schema_numbers_must_be_finite)
+{
+	char err[256];
+	memset(err, 'X', sizeof err);
+	ba_manifest *m = parse("tool: {name: t, version: '1', description: d, module: m, "
+	                       "input_schema: {a: 1e999}}",
+	                       err, sizeof err);
+	CHECK(m == NULL);
+	CHECK(memchr(err, '\0', sizeof err) != NULL);
+	CHECK_CONTAINS(err, "1e999 is not a finite number");
+	EXPECT_REFUSED("tool: {name: t, version: '1', description: d, module: m, "
+	               "input_schema: {a: -1e999}}",
+	               "not a finite number");
+	EXPECT_REFUSED("tool: {name: t, version: '1', description: d, module: m, "
+	               "input_schema: {a: \"x\\0y\"}}",
+	               "NUL byte");
+}
