@@ -66,7 +66,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--") == 0) {
 			argv[i] = NULL;
 			if (count == MAX_COMMANDS || i + 1 >= argc) {
-				fprintf(stderr, "spawn: at most %d commands, none empty\n", MAX_COMMANDS);
+				fprintf(stderr, "spawn: at most %d commands, none empty\n",
+				        MAX_COMMANDS);
 				return 2;
 			}
 			commands[count++] = argv + i + 1;

@@ -46,9 +46,9 @@
 #include "sandbox/audit.h"
 #include "sandbox/linker.h"
 
-#define BA_WASI_MAX_FDS 1024
+#define BA_WASI_MAX_FDS      1024
 #define BA_WASI_MAX_PREOPENS 64
-#define BA_WASI_PATH_MAX 4096
+#define BA_WASI_PATH_MAX     4096
 
 typedef struct ba_wasi_preopen {
 	const char *guest_path; /* normalised absolute guest path; borrowed */
@@ -57,8 +57,8 @@ typedef struct ba_wasi_preopen {
 } ba_wasi_preopen;
 
 typedef struct ba_wasi_config {
-	const char *tool_name; /* for the audit log; borrowed            */
-	ba_audit *audit;       /* borrowed; NULL = record nothing (tests) */
+	const char *tool_name;   /* for the audit log; borrowed            */
+	ba_audit *audit;         /* borrowed; NULL = record nothing (tests) */
 	const char *const *argv; /* borrowed; argv[0] is the tool name   */
 	size_t argc;
 	const char *const *environ; /* "NAME=VALUE", borrowed            */
@@ -67,8 +67,8 @@ typedef struct ba_wasi_config {
 	size_t preopen_count;
 	const void *stdin_data; /* borrowed; must outlive the run         */
 	size_t stdin_len;
-	size_t max_stdout; /* 0 = 1 MiB                                   */
-	size_t max_stderr; /* 0 = 1 MiB                                   */
+	size_t max_stdout;    /* 0 = 1 MiB                                   */
+	size_t max_stderr;    /* 0 = 1 MiB                                   */
 	uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none (bounds sleeps) */
 	/* Called with each stderr write as it happens (after the cap check),
 	 * so logs stream; NULL = only captured. */
