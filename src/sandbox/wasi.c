@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -233,16 +234,31 @@ static int guest_fd_limit(void)
 
 wasi_fd *ba_wasi__fd(ba_wasi *w, uint32_t fd)
 {
-	if (fd >= BA_WASI_MAX_FDS || w->fds[fd].kind == WASI_FD_FREE)
+	if (fd >= (uint32_t)w->fd_high || w->fds[fd].kind == WASI_FD_FREE)
 		return NULL;
 	return &w->fds[fd];
 }
 
+/* Marks slot i free and initialised (fd_high grows past it). */
+static void fd_init_slot(ba_wasi *w, int i)
+{
+	memset(&w->fds[i], 0, sizeof(w->fds[i]));
+	w->fds[i].host = -1;
+	w->fds[i].grant = -1;
+	if (i >= w->fd_high)
+		w->fd_high = i + 1;
+}
+
 int ba_wasi__fd_alloc(ba_wasi *w)
 {
-	for (int i = 0; i < w->fd_limit; i++)
+	for (int i = 0; i < w->fd_high; i++)
 		if (w->fds[i].kind == WASI_FD_FREE)
 			return i;
+	if (w->fd_high < w->fd_limit) {
+		int i = w->fd_high;
+		fd_init_slot(w, i);
+		return i;
+	}
 	return -1;
 }
 
@@ -616,7 +632,10 @@ ba_wasi *ba_wasi_new(const ba_wasi_config *config, char *err, size_t err_len)
 		set_err(err, err_len, "out of memory");
 		return NULL;
 	}
-	w->fds = calloc(BA_WASI_MAX_FDS, sizeof(wasi_fd));
+	w->fds = mmap(NULL, BA_WASI_MAX_FDS * sizeof(wasi_fd), PROT_READ | PROT_WRITE,
+	              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w->fds == MAP_FAILED)
+		w->fds = NULL;
 	w->fd_limit = guest_fd_limit();
 	ba_buf_init(&w->out, config->max_stdout ? config->max_stdout : DEFAULT_OUTPUT_CAP);
 	ba_buf_init(&w->err, config->max_stderr ? config->max_stderr : DEFAULT_OUTPUT_CAP);
@@ -630,10 +649,9 @@ ba_wasi *ba_wasi_new(const ba_wasi_config *config, char *err, size_t err_len)
 		ba_wasi_free(w);
 		return NULL;
 	}
-	for (size_t i = 0; i < BA_WASI_MAX_FDS; i++) {
-		w->fds[i].host = -1;
-		w->fds[i].grant = -1;
-	}
+	/* stdio, the virtual root and the preopens. */
+	for (int i = 0; i < 4 + (int)n_pre; i++)
+		fd_init_slot(w, i);
 	if (w->argv_bytes > MAX_ARGS_BYTES || w->env_bytes > MAX_ARGS_BYTES) {
 		set_err(err, err_len, "arguments or environment larger than %u bytes",
 		        MAX_ARGS_BYTES);
@@ -688,11 +706,11 @@ void ba_wasi_free(ba_wasi *w)
 	if (!w)
 		return;
 	if (w->fds) {
-		for (size_t i = 0; i < BA_WASI_MAX_FDS; i++)
+		for (int i = 0; i < w->fd_high; i++)
 			if (w->fds[i].kind != WASI_FD_FREE || w->fds[i].host >= 0 ||
 			    w->fds[i].guest_path)
 				ba_wasi__fd_release(&w->fds[i]);
-		free(w->fds);
+		munmap(w->fds, BA_WASI_MAX_FDS * sizeof(wasi_fd));
 	}
 	for (size_t i = 0; i < w->grant_count; i++) {
 		free(w->grants[i].guest_path);
