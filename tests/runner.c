@@ -63,10 +63,20 @@ static char *xstrdup(const char *s)
 	return p;
 }
 
+/* The label of a test program: its file name, or "folder/file" when the
+ * file name alone says nothing (every core tool's script is test.sh). */
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
+	if (!slash)
+		return path;
+	if (strcmp(slash + 1, "test.sh") == 0) {
+		const char *start = slash;
+		while (start > path && start[-1] != '/')
+			start--;
+		return start;
+	}
+	return slash + 1;
 }
 
 static void add_case(const char *program, const char *name, unsigned timeout)
