@@ -1255,24 +1255,35 @@ static uint16_t positional_fd(wasi_fd *f, uint64_t offset)
 	return 0;
 }
 
+/* fd_pread and fd_pwrite take (fd, iovs, iovs_len, offset, nread_out):
+ * the same checks in the same order before either moves a byte. */
+static uint16_t positional_args(ba_wasi *w, ba_wasm_caller *caller, const ba_wasm_value *args,
+                                wasi_fd **f, uint8_t **pn, iovs *io)
+{
+	uint16_t e;
+
+	*f = ba_wasi__fd(w, ARG32(0));
+	if (!*f)
+		return WASI_EBADF;
+	*pn = ba_wasi__span(caller, ARG32(4), 4);
+	if (!*pn)
+		return WASI_EFAULT;
+	if ((e = gather(caller, ARG32(1), ARG32(2), io)) != 0)
+		return e;
+	return positional_fd(*f, ARG64(3));
+}
+
 static ba_wasm_err w_fd_pread(ba_wasm_caller *caller, void *user, const ba_wasm_value *args,
                               ba_wasm_value *results)
 {
 	ba_wasi *w = user;
-	wasi_fd *f = ba_wasi__fd(w, ARG32(0));
+	wasi_fd *f;
 	uint8_t *pn;
 	iovs io;
 	uint16_t e;
 	ssize_t n;
 
-	if (!f)
-		return ret(results, WASI_EBADF);
-	pn = ba_wasi__span(caller, ARG32(4), 4);
-	if (!pn)
-		return ret(results, WASI_EFAULT);
-	if ((e = gather(caller, ARG32(1), ARG32(2), &io)) != 0)
-		return ret(results, e);
-	if ((e = positional_fd(f, ARG64(3))) != 0)
+	if ((e = positional_args(w, caller, args, &f, &pn, &io)) != 0)
 		return ret(results, e);
 	if (!(f->rights_base & WASI_RIGHT_FD_READ))
 		return ret(results, WASI_EBADF);
@@ -1287,21 +1298,14 @@ static ba_wasm_err w_fd_pwrite(ba_wasm_caller *caller, void *user, const ba_wasm
                                ba_wasm_value *results)
 {
 	ba_wasi *w = user;
-	wasi_fd *f = ba_wasi__fd(w, ARG32(0));
+	wasi_fd *f;
 	uint8_t *pn;
 	iovs io;
 	uint16_t e;
 	ssize_t n;
 	int c;
 
-	if (!f)
-		return ret(results, WASI_EBADF);
-	pn = ba_wasi__span(caller, ARG32(4), 4);
-	if (!pn)
-		return ret(results, WASI_EFAULT);
-	if ((e = gather(caller, ARG32(1), ARG32(2), &io)) != 0)
-		return ret(results, e);
-	if ((e = positional_fd(f, ARG64(3))) != 0)
+	if ((e = positional_args(w, caller, args, &f, &pn, &io)) != 0)
 		return ret(results, e);
 	c = check_fd_write(w, caller, f, WASI_RIGHT_FD_WRITE, "fd_pwrite");
 	if (c < 0)

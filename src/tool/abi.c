@@ -161,25 +161,23 @@ static ba_wasm_err host_http_request(ba_wasm_caller *caller, void *user, const b
 		RETURN(fail(abi, BA_ABI_LIMIT, "more than %d responses are open; close some",
 		            BA_ABI_MAX_RESPONSES));
 
-	/* Copy out of guest memory: the strings must be NUL-terminated and
-	 * must not change under us while the egress layer looks at them. */
+	/* The strings are copied to be NUL-terminated. The body is not: it
+	 * may be megabytes, and guest memory neither moves (it is reserved up
+	 * front) nor changes while the guest is stopped in this call. */
 	char method_text[BA_ABI_METHOD_MAX + 1];
 	memcpy(method_text, method, method_len);
 	method_text[method_len] = '\0';
 	char *url_text = malloc((size_t)url_len + 1);
 	char *headers_text = malloc((size_t)headers_len + 1);
-	void *body_copy = malloc(body_len ? body_len : 1);
-	if (!url_text || !headers_text || !body_copy) {
+	if (!url_text || !headers_text) {
 		free(url_text);
 		free(headers_text);
-		free(body_copy);
 		RETURN(fail(abi, BA_ABI_LIMIT, "out of host memory"));
 	}
 	memcpy(url_text, url, url_len);
 	url_text[url_len] = '\0';
 	memcpy(headers_text, headers, headers_len);
 	headers_text[headers_len] = '\0';
-	memcpy(body_copy, body, body_len);
 	int32_t code;
 	if (memchr(url_text, '\0', url_len) || memchr(method_text, '\0', method_len) ||
 	    memchr(headers_text, '\0', headers_len)) {
@@ -193,7 +191,7 @@ static ba_wasm_err host_http_request(ba_wasm_caller *caller, void *user, const b
 		                         .url = url_text,
 		                         .headers = headers_len ? headers_text : NULL,
 		                         .headers_len = headers_len,
-		                         .body = body_len ? body_copy : NULL,
+		                         .body = body_len ? body : NULL,
 		                         .body_len = body_len};
 		ba_egress_response resp;
 		char reason[1024] = "";
@@ -226,7 +224,6 @@ static ba_wasm_err host_http_request(ba_wasm_caller *caller, void *user, const b
 	}
 	free(url_text);
 	free(headers_text);
-	free(body_copy);
 	RETURN(code);
 }
 
