@@ -11,7 +11,7 @@
 # The order below is the dependency order: a module may include headers of
 # modules listed before it, never after (see docs/ARCHITECTURE.md).
 
-MODULES := core wasm sandbox tool
+MODULES := core wasm sandbox tool llm store agent
 
 CC ?= cc
 ifeq ($(origin CC),default)
@@ -48,6 +48,9 @@ endif
 # network must not pay); only its headers are needed at build time.
 PKGS := jansson yaml-0.1
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+# SQLite likewise: store/ dlopen()s libsqlite3.so.0 when a store is first
+# opened, so a tool run never maps it; only sqlite3.h is needed to build.
+SQLITE_CFLAGS := $(shell pkg-config --cflags sqlite3 2>/dev/null)
 PKG_CFLAGS := $(if $(PKGS),$(shell pkg-config --cflags $(PKGS)))
 # jansson, libyaml and libm are linked statically (Debian's -dev packages
 # ship the archives): each shared library costs every tool run its
@@ -58,7 +61,7 @@ PKG_LIBS := -Wl$(comma)-Bstatic $(if $(PKGS),$(shell pkg-config --libs $(PKGS)))
 JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
 
-ALL_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(CURL_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(CURL_CFLAGS) $(SQLITE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_BASE) $(LDFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl $(LDLIBS)
 

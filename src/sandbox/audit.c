@@ -75,6 +75,8 @@ struct ba_audit {
 	char run_id[RUN_ID_MAX + 1];
 	char error[768];
 	ba_buf line; /* the record being built, reused */
+	ba_audit_observer_fn observer;
+	void *observer_user;
 };
 
 /* The last record of a log as far as a writer cares. */
@@ -996,7 +998,21 @@ unlock:
 	lock_fd(a->fd, LOCK_UN);
 out:
 	pthread_mutex_unlock(&a->mutex);
+	/* Outside the locks: an observer that is slow (a terminal) must not
+	 * hold up other writers of the log. */
+	if (status == 0 && a->observer)
+		a->observer(a->observer_user, ev);
 	return status;
+}
+
+void ba_audit_set_observer(ba_audit *a, ba_audit_observer_fn fn, void *user)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->mutex);
+	a->observer = fn;
+	a->observer_user = user;
+	pthread_mutex_unlock(&a->mutex);
 }
 
 /* ------------------------------------------------------------ reading */

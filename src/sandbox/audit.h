@@ -92,6 +92,14 @@ typedef struct ba_audit_event {
 int ba_audit_record(ba_audit *audit, const ba_audit_event *event);
 const char *ba_audit_error(const ba_audit *audit);
 
+/* Calls fn (borrowed, with user) after each record this handle writes,
+ * with the event as recorded (its strings valid during the call only).
+ * Lets a caller show the decisions of one run as they happen - the agent
+ * reports what each tool call used or was denied - without re-reading the
+ * log. fn must not record on this handle. NULL fn removes the observer. */
+typedef void (*ba_audit_observer_fn)(void *user, const ba_audit_event *event);
+void ba_audit_set_observer(ba_audit *audit, ba_audit_observer_fn fn, void *user);
+
 /* --- reading ------------------------------------------------------------ */
 
 typedef struct ba_audit_verify_result {

@@ -23,7 +23,6 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -38,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/curl_lib.h"
 #include "core/version.h"
 #include "sandbox/addr.h"
 #include "sandbox/url.h"
@@ -54,69 +54,10 @@
 
 /* ------------------------------------------------------------- libcurl */
 
-struct curl_api {
-	CURLcode (*global_init)(long flags);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *handle, CURLoption option, ...);
-	CURLcode (*easy_perform)(CURL *handle);
-	CURLcode (*easy_getinfo)(CURL *handle, CURLINFO info, ...);
-	void (*easy_cleanup)(CURL *handle);
-	const char *(*easy_strerror)(CURLcode code);
-	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *text);
-	void (*slist_free_all)(struct curl_slist *list);
-};
-
-static struct curl_api curl_fn;
-static char curl_load_error[512]; /* "" when loaded */
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_load(void)
-{
-	void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-	const char *missing = NULL;
-
-	if (!lib) {
-		const char *e = dlerror();
-		snprintf(curl_load_error, sizeof(curl_load_error),
-		         "network requests need libcurl (libcurl.so.4, Debian package libcurl4), "
-		         "which could not be loaded: %s",
-		         e ? e : "unknown error");
-		return;
-	}
-#define LOAD(field, symbol)                                      \
-	do {                                                     \
-		void *sym_ = dlsym(lib, symbol);                 \
-		if (!sym_ && !missing)                           \
-			missing = symbol;                        \
-		curl_fn.field = (__typeof__(curl_fn.field))sym_; \
-	} while (0)
-	LOAD(global_init, "curl_global_init");
-	LOAD(easy_init, "curl_easy_init");
-	LOAD(easy_setopt, "curl_easy_setopt");
-	LOAD(easy_perform, "curl_easy_perform");
-	LOAD(easy_getinfo, "curl_easy_getinfo");
-	LOAD(easy_cleanup, "curl_easy_cleanup");
-	LOAD(easy_strerror, "curl_easy_strerror");
-	LOAD(slist_append, "curl_slist_append");
-	LOAD(slist_free_all, "curl_slist_free_all");
-#undef LOAD
-	if (missing) {
-		snprintf(curl_load_error, sizeof(curl_load_error),
-		         "libcurl.so.4 lacks %s; it is too old or not libcurl", missing);
-		return;
-	}
-	/* Not thread-safe in older libcurl, hence pthread_once. The library
-	 * stays loaded for the life of the process. */
-	if (curl_fn.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		snprintf(curl_load_error, sizeof(curl_load_error), "curl_global_init failed");
-}
-
-/* NULL when libcurl is usable, else why not. */
-static const char *curl_ready(void)
-{
-	pthread_once(&curl_once, curl_load);
-	return curl_load_error[0] ? curl_load_error : NULL;
-}
+/* libcurl is loaded on demand (core/curl_lib.h); set by ba_egress_fetch
+ * before any request is built, so the helpers below can use it. */
+static const ba_curl_api *curl_api;
+#define curl_fn (*curl_api)
 
 /* ---------------------------------------------------------------- basics */
 
@@ -1206,12 +1147,14 @@ static ba_egress_result fetch_hops(struct fetch *f, const ba_egress_request *req
 
 		/* libcurl is loaded only now, once the grant and the addresses
 		 * passed: denied requests neither need it nor pay to load it. */
-		const char *curl_err = curl_ready();
-		if (curl_err) {
+		const char *curl_err = NULL;
+		const ba_curl_api *api = ba_curl(&curl_err);
+		if (!api) {
 			set_why(f, "%s", curl_err);
 			r = BA_EGRESS_FAILED;
 			break;
 		}
+		curl_api = api;
 
 		/* 5b. the secrets this destination may receive */
 		headers = build_headers(f, &r, injected, sizeof(injected));

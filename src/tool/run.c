@@ -333,7 +333,8 @@ static ba_tool_status build_secrets(const ba_tool_run_options *opt, run_state *s
 
 /* Maps how the guest stopped to a status and message. */
 static ba_tool_status classify(run_state *st, const char *tool, ba_wasm_err err,
-                               const ba_wasm_diag *diag, uint64_t timeout_ns, ba_tool_result *res)
+                               const ba_wasm_diag *diag, uint64_t timeout_ns, bool cancelled,
+                               ba_tool_result *res)
 {
 	uint32_t code = 0;
 	if (ba_wasi_exited(st->wasi, &code) || err == BA_WASM_OK) {
@@ -350,6 +351,9 @@ static ba_tool_status classify(run_state *st, const char *tool, ba_wasm_err err,
 	} else if (err == BA_WASM_ERR_TRAP && diag->trap == BA_WASM_TRAP_FUEL_EXHAUSTED) {
 		limit = "fuel";
 		snprintf(detail, sizeof detail, "fuel exhausted");
+	} else if (err == BA_WASM_ERR_TRAP && diag->trap == BA_WASM_TRAP_INTERRUPTED && cancelled) {
+		limit = "cancel";
+		snprintf(detail, sizeof detail, "cancelled by the operator");
 	} else if (err == BA_WASM_ERR_TRAP && diag->trap == BA_WASM_TRAP_INTERRUPTED) {
 		limit = "timeout";
 		snprintf(detail, sizeof detail, "timed out after %.3g s", (double)timeout_ns / 1e9);
@@ -371,6 +375,8 @@ static ba_tool_status classify(run_state *st, const char *tool, ba_wasm_err err,
 			return set_status(res, BA_TOOL_LIMIT,
 			                  "%s stopped: %s (and the audit log failed: %s)", tool,
 			                  detail, ba_audit_error(st->audit));
+		if (cancelled)
+			return set_status(res, BA_TOOL_LIMIT, "%s stopped: %s", tool, detail);
 		return set_status(res, BA_TOOL_LIMIT, "%s stopped: %s limit exceeded: %s", tool,
 		                  limit, detail);
 	}
@@ -382,6 +388,19 @@ static void tool_stderr(const char *data, size_t len, void *user)
 	const ba_tool_run_options *opt = user;
 	if (opt->on_stderr)
 		opt->on_stderr(data, len, opt->on_stderr_user);
+}
+
+void ba_tool_interrupt_request(ba_tool_interrupt *intr)
+{
+	if (!intr)
+		return;
+	atomic_store(&intr->requested, true);
+	/* The store cannot be freed under us: it is unpublished by the thread
+	 * running the tool, which is either this one (in a signal handler,
+	 * stopped) or synchronised with the caller by the caller. */
+	void *store = atomic_load(&intr->store);
+	if (store)
+		ba_wasm_store_interrupt(store);
 }
 
 ba_tool_status ba_tool_run(const ba_tool_run_options *opt, ba_tool_result *res)
@@ -449,6 +468,10 @@ ba_tool_status ba_tool_run(const ba_tool_run_options *opt, ba_tool_result *res)
 		status = set_status(res, BA_TOOL_CONFIG_ERROR, "audit log: %s", err);
 		goto out;
 	}
+	if (opt->run_id && opt->run_id[0])
+		ba_audit_set_run_id(st.audit, opt->run_id);
+	if (opt->on_audit)
+		ba_audit_set_observer(st.audit, opt->on_audit, opt->on_audit_user);
 	if (record_declared(st.audit, tool, manifest, st.effective) != 0) {
 		status = set_status(res, BA_TOOL_CONFIG_ERROR, "audit log: %s",
 		                    ba_audit_error(st.audit));
@@ -549,9 +572,18 @@ ba_tool_status ba_tool_run(const ba_tool_run_options *opt, ba_tool_result *res)
 			                    "%s: _start must take and return nothing", module_path);
 			goto out;
 		}
+		if (opt->interrupt) {
+			atomic_store(&opt->interrupt->store, (void *)st.store);
+			/* A request that came before the store was published. */
+			if (atomic_load(&opt->interrupt->requested))
+				ba_wasm_store_interrupt(st.store);
+		}
 		werr = ba_wasm_call(start.of.func, NULL, 0, NULL, 0, &diag);
+		if (opt->interrupt)
+			atomic_store(&opt->interrupt->store, NULL);
 	}
-	status = classify(&st, tool, werr, &diag, timeout, res);
+	status = classify(&st, tool, werr, &diag, timeout,
+	                  opt->interrupt && atomic_load(&opt->interrupt->requested), res);
 	res->fuel_used = ba_wasm_store_fuel_consumed(st.store);
 	ba_abi_stats(st.abi, &res->net_requests, &res->net_denied);
 

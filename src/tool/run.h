@@ -16,11 +16,13 @@
 #ifndef BA_TOOL_RUN_H
 #define BA_TOOL_RUN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "sandbox/audit.h"
 #include "sandbox/egress.h"
 #include "tool/manifest.h"
 
@@ -42,6 +44,21 @@ typedef struct ba_tool_secret_value {
 	const char *value;
 	size_t value_len;
 } ba_tool_secret_value;
+
+/*
+ * Cancelling a run from outside: the caller owns one of these (zeroed),
+ * passes it in options, and calls ba_tool_interrupt_request() - from
+ * another thread, or from a signal handler of the thread running the tool
+ * (it only stores atomics, so it is async-signal-safe). A request made
+ * before the guest starts stops it at once; the result is BA_TOOL_LIMIT
+ * with a message saying the run was cancelled. requested stays set; zero
+ * the struct to reuse it.
+ */
+typedef struct ba_tool_interrupt {
+	atomic_bool requested;
+	_Atomic(void *) store; /* the running ba_wasm_store, internal        */
+} ba_tool_interrupt;
+void ba_tool_interrupt_request(ba_tool_interrupt *intr);
 
 typedef struct ba_tool_run_options {
 	/* What to run: a manifest (borrowed) or, when NULL, the bare module
@@ -75,6 +92,13 @@ typedef struct ba_tool_run_options {
 	/* Streams the tool's stderr as it is written; NULL = capture only. */
 	void (*on_stderr)(const char *data, size_t len, void *user);
 	void *on_stderr_user;
+	/* Hears every audit record of this run as it is written (the
+	 * declared allow/deny list first, then what the tool did); NULL =
+	 * none. See ba_audit_set_observer(). */
+	ba_audit_observer_fn on_audit;
+	void *on_audit_user;
+	const char *run_id;           /* audit run id; NULL = a random one    */
+	ba_tool_interrupt *interrupt; /* NULL = not cancellable             */
 } ba_tool_run_options;
 
 typedef enum ba_tool_status {
