@@ -26,7 +26,8 @@ FUZZ_DIR := $(BUILD)/fuzz
 # crash and saves the input instead of printing a warning and going on.
 FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(FUZZ_SAN)
+FUZZ_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(CURL_CFLAGS) $(SQLITE_CFLAGS) \
+	$(FUZZ_SAN)
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 
 FUZZ_TARGETS := load run url caps addr secrets manifest audit
