@@ -65,4 +65,10 @@ void ba_llm_http_result_release(ba_llm_http_result *result);
  * is neither. Negative deltas and past dates give 0 ms. */
 int ba_llm_parse_retry_after(const char *value, int64_t now, uint64_t *ms);
 
+/* Replaces every occurrence of secret (NULL or "" = nothing to do) in
+ * the len bytes at text with "***" (a secret shorter than 3 bytes with as
+ * many '*'), in place. Returns the new length; when it shrank, a NUL is
+ * written there. chat.c uses it on every message it makes. */
+size_t ba_llm_scrub(char *text, size_t len, const char *secret);
+
 #endif /* BA_LLM_HTTP_H */
