@@ -391,6 +391,7 @@ static void load_script(const char *path)
 	struct str text = {0}, dir = {0};
 	const char *why, *slash = strrchr(path, '/');
 	struct response *cur = NULL;
+	unsigned cur_line = 0;
 	char *line, *next;
 
 	script_path = path;
@@ -436,6 +437,7 @@ static void load_script(const char *path)
 				oom();
 			responses = r;
 			cur = &responses[response_count++];
+			cur_line = script_line;
 			memset(cur, 0, sizeof(*cur));
 			cur->status = 200;
 			cur->framing = FRAME_CHUNKED;
@@ -454,8 +456,10 @@ static void load_script(const char *path)
 			directive(cur, dir.data, word, rest);
 		}
 	}
-	if (cur)
-		script_error("the last response has no end");
+	if (cur) {
+		script_line = cur_line;
+		script_error("response without end");
+	}
 	free(text.data);
 	free(dir.data);
 }
