@@ -49,7 +49,9 @@
  *   chunk N                      sends the body in N-byte pieces, each its own
  *                                write (and, chunked, its own HTTP chunk);
  *                                default: the whole body in one piece
- *   delay_ms N                   sleeps N ms between pieces (default 0)
+ *   delay_ms N                   sleeps N ms between pieces (default 0; at
+ *                                most 600000). Only between: without chunk
+ *                                there is one piece and so no pause.
  *   cut_after N                  sends only the first N body bytes, then
  *                                closes: chunked without the terminating 0
  *                                chunk (the pieces sent are whole chunks),
@@ -62,9 +64,18 @@
  *                                (the request still uses up this response)
  *   end
  *
+ * Directives other than body take one argument, surrounding blanks cut;
+ * '#' starts a comment only at the start of a line. Single-valued
+ * directives may repeat: the last one counts.
+ *
  * Sockets use TCP_NODELAY, so with delay_ms a client sees each piece
- * arrive separately. A client that goes away mid-response just ends that
- * response; a client silent for 30 s is dropped.
+ * arrive separately. A client that hangs up mid-response (even during a
+ * delay) just ends that response; a client silent for 30 s is dropped.
+ * Each request past the script is also reported on stderr.
+ *
+ * In a C test, start it like tests/unit/support_fakellm_test.c does:
+ * fork, stdin and stdout on pipes (O_CLOEXEC), exec, read the port line;
+ * closing the stdin pipe (or the test process ending) stops it.
  *
  * This is test code but it still faces a network peer, so every size is
  * capped: 64 KiB of request head, 100 headers, 64 MiB of request body;
@@ -257,7 +268,9 @@ static bool read_file(const char *path, struct str *out, const char **why)
 	return true;
 }
 
-/* "Name: value" -> name, value (in place); false if malformed. */
+/* "Name: value" -> name, value (in place); false if malformed. The name
+ * must be an HTTP token, which also keeps it safe inside the JSON of the
+ * 401 answer. */
 static bool split_header(char *arg, char **name, char **value)
 {
 	char *colon = strchr(arg, ':');
@@ -266,7 +279,8 @@ static bool split_header(char *arg, char **name, char **value)
 		return false;
 	*colon = '\0';
 	for (char *p = arg; *p; p++)
-		if (*p <= ' ' || *p >= 0x7f)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p)))
 			return false;
 	*name = arg;
 	*value = trim(colon + 1);

@@ -815,6 +815,34 @@ TEST(log_is_complete_when_a_slow_answer_starts)
 	stop(&s);
 }
 
+TEST(a_client_hanging_up_mid_answer_frees_the_server)
+{
+	struct server s;
+	struct resp *r;
+	char buf[256];
+	double t0;
+	int fd;
+
+	/* Nine seconds of answer, unless the client goes away. */
+	write_file("s", "response\nbody abcd\nchunk 1\ndelay_ms 3000\nend\n"
+	                "response\nbody second\nend\n");
+	s = start("s", NULL);
+	fd = connect_to(s.port);
+	send_str(fd, "GET / HTTP/1.1\r\n\r\n");
+	{
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		CHECK(poll(&p, 1, 10000) == 1);
+		CHECK(recv(fd, buf, sizeof(buf), 0) > 0);
+	}
+	close(fd);
+	t0 = now_ms();
+	r = post(s.port, "{}");
+	CHECK_EQ_STR(r->body, "second");
+	CHECK(now_ms() - t0 < 2500);
+	free_resp(r);
+	stop(&s);
+}
+
 TEST(expect_100_continue_gets_an_interim_answer)
 {
 	struct server s;
@@ -1066,6 +1094,8 @@ TEST(script_errors_name_the_line_and_exit_2)
 	        {"response\nheader NoColon\nend\n", "/s:2: header needs"},
 	        {"response\nheader Content-Length: 3\nend\n", "/s:2: header Content-Length"},
 	        {"response\nexpect_header : v\nend\n", "/s:2: expect_header needs"},
+	        {"response\nexpect_header A\"b: v\nend\n", "/s:2: expect_header needs"},
+	        {"response\nheader A b: v\nend\n", "/s:2: header needs"},
 	        {"response\nbody a\\qb\nend\n", "/s:2: unknown escape \\q"},
 	        {"response\nbody a\\\nend\n", "/s:2: body ends with a lone backslash"},
 	};
