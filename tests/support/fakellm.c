@@ -757,6 +757,14 @@ static const char *status_text(int status)
 	switch (status) {
 	case 200:
 		return "OK";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 307:
+		return "Temporary Redirect";
+	case 308:
+		return "Permanent Redirect";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -769,6 +777,8 @@ static const char *status_text(int status)
 		return "Request Timeout";
 	case 413:
 		return "Content Too Large";
+	case 422:
+		return "Unprocessable Content";
 	case 429:
 		return "Too Many Requests";
 	case 431:
