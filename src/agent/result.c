@@ -1,0 +1,222 @@
+/*
+ * result.c - a tool's result as the text the model receives.
+ *
+ * What a tool writes is untrusted: it comes from files, web pages and
+ * programs anyone may have written, and may be crafted to look like
+ * instructions. So it is wrapped in a block the system prompt tells the
+ * model to treat as data, and the text is made unable to leave that
+ * block: a "</tool_result" inside it is defused, so a page cannot close
+ * the block early and continue with text that looks like it came from
+ * boxagent. What boxagent itself has to say (errors, denials, a cut)
+ * comes after the closing tag.
+ *
+ * The text must also survive a provider's JSON encoder, which refuses
+ * invalid UTF-8, and a C string, which ends at NUL: both become U+FFFD.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/internal.h"
+
+static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+
+size_t ba_agent__utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (max >= len)
+		return len;
+	size_t n = max;
+	/* Back up over continuation bytes (10xxxxxx) to the start of the
+	 * sequence that max falls inside; a sequence is at most 4 bytes, so
+	 * at most 3 steps on valid text. */
+	for (int k = 0; k < 3 && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80; k++)
+		n--;
+	return n;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes
+ * there are not one (overlong forms, surrogates and values above
+ * U+10FFFF included). */
+static size_t utf8_valid_len(const unsigned char *s, size_t avail)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else
+		return 0;
+	if (avail < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Does the '<' at s[0] open or close a tool_result tag? Spaces around an
+ * optional '/' are allowed, as a lenient reader of the markup might. */
+static bool tag_at(const char *s, size_t len)
+{
+	static const char word[] = "tool_result";
+	size_t i = 1;
+	while (i < len && is_space(s[i]))
+		i++;
+	if (i < len && s[i] == '/')
+		i++;
+	while (i < len && is_space(s[i]))
+		i++;
+	if (len - i < sizeof word - 1)
+		return false;
+	for (size_t k = 0; k < sizeof word - 1; k++) {
+		char c = s[i + k];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != word[k])
+			return false;
+	}
+	return true;
+}
+
+int ba_agent__append_untrusted(ba_buf *out, const char *s, size_t len)
+{
+	size_t run = 0, i = 0;
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		const char *swap = NULL;
+		size_t step = 1;
+		if (c == '<' && tag_at(s + i, len - i))
+			swap = "&lt;";
+		else if (c == 0)
+			swap = replacement;
+		else if (c >= 0x80 &&
+		         (step = utf8_valid_len((const unsigned char *)s + i, len - i)) == 0) {
+			swap = replacement;
+			step = 1;
+		}
+		if (!swap) {
+			i += step;
+			continue;
+		}
+		if ((i > run && ba_buf_append(out, s + run, i - run) != 0) ||
+		    ba_buf_append_str(out, swap) != 0)
+			return -1;
+		i += step;
+		run = i;
+	}
+	if (len > run && ba_buf_append(out, s + run, len - run) != 0)
+		return -1;
+	return 0;
+}
+
+int ba_agent__append_attr(ba_buf *out, const char *s)
+{
+	if (!s)
+		return 0;
+	size_t run = 0, len = strlen(s);
+	for (size_t i = 0; i < len; i++) {
+		const char *swap = NULL;
+		switch (s[i]) {
+		case '&':
+			swap = "&amp;";
+			break;
+		case '<':
+			swap = "&lt;";
+			break;
+		case '>':
+			swap = "&gt;";
+			break;
+		case '"':
+			swap = "&quot;";
+			break;
+		case '\n':
+		case '\r':
+		case '\t':
+			swap = " ";
+			break;
+		default:
+			break;
+		}
+		if (!swap)
+			continue;
+		if ((i > run && ba_agent__append_untrusted(out, s + run, i - run) != 0) ||
+		    ba_buf_append_str(out, swap) != 0)
+			return -1;
+		run = i + 1;
+	}
+	return ba_agent__append_untrusted(out, s + run, len - run);
+}
+
+int ba_agent__format_result(const ba_agent_result_text *r, ba_buf *out)
+{
+	if (ba_buf_append_str(out, "<tool_result tool=\"") != 0 ||
+	    ba_agent__append_attr(out, r->tool ? r->tool : "") != 0 ||
+	    ba_buf_append_str(out, "\" call=\"") != 0 ||
+	    ba_agent__append_attr(out, r->call_id ? r->call_id : "") != 0 ||
+	    ba_buf_printf(out, "\" status=\"%s\" trust=\"untrusted\">\n", r->ok ? "ok" : "error") !=
+	            0)
+		return -1;
+
+	size_t shown = 0;
+	if (r->output && r->output_len) {
+		shown = ba_agent__utf8_cut(r->output, r->output_len, r->max_bytes);
+		if (ba_agent__append_untrusted(out, r->output, shown) != 0)
+			return -1;
+		if (shown && r->output[shown - 1] != '\n' && ba_buf_append_str(out, "\n") != 0)
+			return -1;
+	}
+	if (!r->ok && r->errors && r->errors_len) {
+		size_t from = 0;
+		if (r->errors_len > BA_AGENT_STDERR_EXCERPT) {
+			from = r->errors_len - BA_AGENT_STDERR_EXCERPT;
+			/* Start at a character, not inside one. */
+			for (int k = 0; k < 3 && from < r->errors_len &&
+			                ((unsigned char)r->errors[from] & 0xC0) == 0x80;
+			     k++)
+				from++;
+		}
+		if (ba_buf_append_str(out, from ? "[stderr, last part]\n" : "[stderr]\n") != 0 ||
+		    ba_agent__append_untrusted(out, r->errors + from, r->errors_len - from) != 0)
+			return -1;
+		if (r->errors[r->errors_len - 1] != '\n' && ba_buf_append_str(out, "\n") != 0)
+			return -1;
+	}
+	if (ba_buf_append_str(out, "</tool_result>") != 0)
+		return -1;
+
+	if (r->output && shown < r->output_len &&
+	    ba_buf_printf(out,
+	                  "\nnote: the output was cut to its first %zu of %zu bytes (%zu bytes "
+	                  "omitted)",
+	                  shown, r->output_len, r->output_len - shown) != 0)
+		return -1;
+	for (size_t i = 0; i < r->note_count; i++) {
+		if (!r->notes[i] || !r->notes[i][0])
+			continue;
+		/* Notes quote names and URLs that came from the model or the
+		 * tool; they get the same treatment as the output. */
+		if (ba_buf_append_str(out, "\n") != 0 ||
+		    ba_agent__append_untrusted(out, r->notes[i], strlen(r->notes[i])) != 0)
+			return -1;
+	}
+	return 0;
+}
