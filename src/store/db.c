@@ -433,8 +433,12 @@ static int inspect(ba_store *s, enum store_kind *kind, int64_t *version, char *e
 		return ba_store__db_error(s, "BEGIN", err, err_len);
 	if (pragma_int(s, "PRAGMA application_id", &app_id, err, err_len) != 0 ||
 	    pragma_int(s, "PRAGMA user_version", version, err, err_len) != 0 ||
-	    pragma_int(s, "SELECT count(*) FROM sqlite_master", &tables, err, err_len) != 0)
+	    pragma_int(s, "SELECT count(*) FROM sqlite_master", &tables, err, err_len) != 0) {
+		/* Before ROLLBACK replaces SQLite's message. */
+		ba_store__fmt(err, err_len, "%s is not a usable boxagent store: %s", s->path,
+		              s->sq->errmsg(s->db));
 		rc = -1;
+	}
 	if (own_txn)
 		s->sq->exec(s->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
 	if (rc)
@@ -593,11 +597,8 @@ ba_store *ba_store_open(const char *path, char *err, size_t err_len)
 	}
 	s->sq->busy_timeout(s->db, 5000);
 	/* Recognise the file before changing anything in it. */
-	if (inspect(s, &kind, &version, err, err_len) != 0) {
-		ba_store__fmt(err, err_len, "%s is not a usable boxagent store: %s", path,
-		              s->sq->errmsg(s->db));
+	if (inspect(s, &kind, &version, err, err_len) != 0)
 		goto fail;
-	}
 	if (check_kind(s, kind, version, err, err_len) != 0 ||
 	    setup_connection(s, err, err_len) != 0)
 		goto fail;

@@ -2,45 +2,12 @@
  * file in a temporary directory. */
 #include "test.h"
 
-#include "store/store.h"
-
-#include <ftw.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-static char dir[256];
-static char db_path[300];
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void cleanup(void)
-{
-	if (dir[0])
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+#include "store_util.h"
 
 static ba_store *setup(void)
 {
-	char err[512] = "";
-	ba_store *s;
-
-	snprintf(dir, sizeof(dir), "/tmp/ba-store-policy-XXXXXX");
-	CHECK(mkdtemp(dir) != NULL);
-	atexit(cleanup);
-	snprintf(db_path, sizeof(db_path), "%s/boxagent.db", dir);
-	s = ba_store_open(db_path, err, sizeof(err));
-	if (!s)
-		ba_test_fail(__FILE__, __LINE__, "ba_store_open: %s", err);
-	return s;
+	setup_dir("boxagent.db");
+	return open_store();
 }
 
 static void set(ba_store *s, const char *ws, const char *tool, const char *cap, bool allow)

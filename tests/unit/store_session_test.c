@@ -3,58 +3,22 @@
  * concurrent writers. */
 #include "test.h"
 
-#include "store/sqlite_lib.h"
-#include "store/store.h"
+#include "store_util.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-/* A string literal where the API takes char * (borrowed, never written). */
-#define S(x) ((char *)(uintptr_t)(x))
-
-static char dir[256];
-static char db_path[300];
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void cleanup(void)
-{
-	if (dir[0])
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A fresh directory (removed at exit) and a store path inside it. */
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/ba-store-test-XXXXXX");
-	CHECK(mkdtemp(dir) != NULL);
-	snprintf(db_path, sizeof(db_path), "%s/home/boxagent.db", dir);
-	atexit(cleanup);
-}
-
-static ba_store *open_store(void)
-{
-	char err[512] = "";
-	ba_store *s = ba_store_open(db_path, err, sizeof(err));
-	if (!s)
-		ba_test_fail(__FILE__, __LINE__, "ba_store_open: %s", err);
-	return s;
+	setup_dir("home/boxagent.db");
 }
 
 static void new_session(ba_store *s, ba_session_info *info)
@@ -71,35 +35,6 @@ static void append_text(ba_store *s, const char *id, ba_llm_role role, const cha
 	ba_llm_message m = {.role = role, .text = S(text)};
 	if (ba_store_message_append(s, id, &m, err, sizeof(err)) != 0)
 		ba_test_fail(__FILE__, __LINE__, "message_append: %s", err);
-}
-
-/* Runs SQL through SQLite directly (the same library the store loads)
- * and returns the first column of the first row as text, or "". */
-static void raw_sql(const char *path, const char *sql, char *out, size_t out_len)
-{
-	const char *why = NULL;
-	const ba_sqlite_api *sq = ba_store__sqlite(&why);
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (!sq)
-		ba_test_fail(__FILE__, __LINE__, "%s", why);
-	CHECK_EQ_INT(sq->open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-	             SQLITE_OK);
-	if (sq->prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		ba_test_fail(__FILE__, __LINE__, "%s: %s", sql, sq->errmsg(db));
-	rc = sq->step(st);
-	if (out_len)
-		out[0] = '\0';
-	if (rc == SQLITE_ROW && out_len) {
-		const unsigned char *t = sq->column_text(st, 0);
-		snprintf(out, out_len, "%s", t ? (const char *)t : "");
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ba_test_fail(__FILE__, __LINE__, "%s: %s", sql, sq->errmsg(db));
-	sq->finalize(st);
-	sq->close_v2(db);
 }
 
 /* ------------------------------------------------------------ sessions */
