@@ -250,7 +250,7 @@ static int feed_body(void *user, const char *data, size_t len)
 static void classify_status(const ba_llm_provider *p, const char *model_part,
                             const ba_llm_http_result *r, struct outcome *o)
 {
-	char st[64], server[SERVER_MSG_MAX], wait[32];
+	char st[64], server[SERVER_MSG_MAX];
 	int code = r->http_status;
 
 	status_text(code, st, sizeof(st));
@@ -282,14 +282,9 @@ static void classify_status(const ba_llm_provider *p, const char *model_part,
 	} else if (code == 429) {
 		o->status = BA_LLM_ERR_RATE_LIMIT;
 		o->retry = true;
-		if (r->has_retry_after) {
-			fmt_ms(r->retry_after_ms, wait, sizeof(wait));
-			msg_set(o->msg, sizeof(o->msg), "%s%s%s (Retry-After: %s)", st,
-			        server[0] ? ": " : "", server, wait);
-		} else {
-			msg_set(o->msg, sizeof(o->msg), "%s%s%s", st, server[0] ? ": " : "",
-			        server);
-		}
+		/* How long it asked for goes to on_retry as the wait, or
+		 * into the message when that is too long. */
+		msg_set(o->msg, sizeof(o->msg), "%s%s%s", st, server[0] ? ": " : "", server);
 	} else if (code == 408 || code == 409 || code >= 500) {
 		o->status = code == 408 ? BA_LLM_ERR_TIMEOUT : BA_LLM_ERR_SERVER;
 		o->retry = code <= 599;
@@ -357,8 +352,10 @@ static void attempt(const ba_llm_provider *p, const char *model_part, const ba_l
 			break;
 		case BA_LLM_ERR_SERVER:
 		case BA_LLM_ERR_RATE_LIMIT:
+			/* The decoder quotes it: "event 3: the server sent
+			 * an error: overloaded_error: Overloaded". */
 			o->retry = true;
-			msg_set(o->msg, sizeof(o->msg), "error in the stream: %s", f.msg);
+			msg_set(o->msg, sizeof(o->msg), "%s", f.msg);
 			break;
 		default:
 			msg_set(o->msg, sizeof(o->msg), "%s", f.msg);
@@ -384,7 +381,12 @@ static void attempt(const ba_llm_provider *p, const char *model_part, const ba_l
 			            : ba_llm_decoder_bytes(f.decoder) ? BA_LLM_ERR_PROTOCOL
 			                                              : r.status;
 			o->retry = r.status == BA_LLM_ERR_NETWORK || r.status == BA_LLM_ERR_TIMEOUT;
-			msg_set(o->msg, sizeof(o->msg), "%s: %s", fin, r.message);
+			/* The decoder says how far the answer got; a cut
+			 * needs no second byte count. */
+			if (r.status == BA_LLM_ERR_NETWORK && ba_llm_decoder_bytes(f.decoder))
+				msg_set(o->msg, sizeof(o->msg), "%s: the connection was cut", fin);
+			else
+				msg_set(o->msg, sizeof(o->msg), "%s: %s", fin, r.message);
 		} else {
 			/* The transfer ended normally but the answer did not:
 			 * a cut that looked like an end (framing by close), or
@@ -411,6 +413,19 @@ struct chat {
 	ba_llm_response *response;
 	uint64_t rng;
 };
+
+/* The message of a model that failed for good: "MODEL: cause; why (gave
+ * up after N attempts)". */
+static void give_up(char *msg, size_t msg_len, const char *model, const char *cause,
+                    const char *why, unsigned tries)
+{
+	char after[48];
+
+	after[0] = '\0';
+	if (tries > 1)
+		msg_set(after, sizeof(after), " (gave up after %u attempts)", tries);
+	msg_set(msg, msg_len, "%s: %s%s%s%s", model, cause, why ? "; " : "", why ? why : "", after);
+}
 
 /*
  * Tries one model with its retries. OK with the answer in c->response, or
@@ -468,9 +483,11 @@ static ba_llm_status try_model(struct chat *c, const char *model, char *msg, siz
 			break;
 		}
 		if (deadline_passed(req)) {
+			/* Only before the first attempt: waits never reach
+			 * the deadline and a failure at it ends the loop. */
 			st = BA_LLM_ERR_TIMEOUT;
-			msg_set(msg, msg_len, "%s: the deadline passed (after %u attempt%s)", model,
-			        tries, tries == 1 ? "" : "s");
+			msg_set(msg, msg_len, "%s: the deadline passed before the request was sent",
+			        model);
 			break;
 		}
 		memset(&answer, 0, sizeof(answer));
@@ -490,31 +507,26 @@ static ba_llm_status try_model(struct chat *c, const char *model, char *msg, siz
 		}
 		ba_llm_response_release(&answer);
 		st = o.status;
-		if (!o.retry || tries > p->max_retries) {
-			if (tries > 1)
-				msg_set(msg, msg_len, "%s: %s (gave up after %u attempts)", model,
-				        o.msg, tries);
-			else
-				msg_set(msg, msg_len, "%s: %s", model, o.msg);
+		if (!o.retry || tries > p->max_retries || deadline_passed(req)) {
+			give_up(msg, msg_len, model, o.msg, NULL, tries);
 			break;
 		}
 		if (o.has_retry_after && o.retry_after_ms > p->retry_max_ms) {
 			/* Waiting that long is not a retry any more; say so
 			 * and let the fallback chain (or the user) decide. */
+			char why[128];
 			fmt_ms(o.retry_after_ms, wait_text, sizeof(wait_text));
 			fmt_ms(p->retry_max_ms, max_text, sizeof(max_text));
-			msg_set(msg, msg_len,
-			        "%s: %s; the server asked to wait %s, longer than the %s retry limit "
-			        "(after %u attempt%s)",
-			        model, o.msg, wait_text, max_text, tries, tries == 1 ? "" : "s");
+			msg_set(why, sizeof(why),
+			        "the server asked to wait %s, longer than the %s retry limit",
+			        wait_text, max_text);
+			give_up(msg, msg_len, model, o.msg, why, tries);
 			break;
 		}
 		wait = o.has_retry_after ? o.retry_after_ms : backoff_ms(p, tries - 1, &c->rng);
 		if (req->deadline_ns && mono_ns() + wait * 1000000ull >= req->deadline_ns) {
-			msg_set(msg, msg_len,
-			        "%s: %s (after %u attempt%s; no time is left before the deadline for "
-			        "another)",
-			        model, o.msg, tries, tries == 1 ? "" : "s");
+			give_up(msg, msg_len, model, o.msg,
+			        "no time is left before the deadline to try again", tries);
 			break;
 		}
 		msg_set(line, sizeof(line), "%s: %s", model, o.msg);

@@ -682,11 +682,7 @@ ba_llm_status ba_llm_http_post(const ba_llm_http_request *req, ba_llm_http_resul
 	if (t.why == ABORT_IDLE) {
 		fmt_duration(req->idle_timeout_ms, dur, sizeof(dur));
 		result->status = BA_LLM_ERR_TIMEOUT;
-		if (t.body_bytes)
-			set_message(result, NULL, "no data for %s from %s (after %zu body bytes)",
-			            dur, host, t.body_bytes);
-		else
-			set_message(result, NULL, "no data for %s from %s", dur, host);
+		set_message(result, NULL, "no data for %s from %s", dur, host);
 		return result->status;
 	}
 
@@ -700,15 +696,11 @@ ba_llm_status ba_llm_http_post(const ba_llm_http_request *req, ba_llm_http_resul
 			fmt_duration(c, dur, sizeof(dur));
 			set_message(result, NULL, "connect to %s timed out after %s", host, dur);
 		} else if (deadline_bound) {
-			set_message(
-			        result, NULL,
-			        "the deadline passed while waiting for %s (after %zu body bytes)",
-			        host, t.body_bytes);
+			set_message(result, NULL, "the deadline passed while waiting for %s", host);
 		} else {
 			fmt_duration(total_ms, dur, sizeof(dur));
-			set_message(result, NULL,
-			            "the request to %s took longer than %s (after %zu body bytes)",
-			            host, dur, t.body_bytes);
+			set_message(result, NULL, "the request to %s took longer than %s", host,
+			            dur);
 		}
 		break;
 	case CURLE_COULDNT_CONNECT:

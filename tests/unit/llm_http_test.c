@@ -475,7 +475,6 @@ TEST_TIMEOUT(post_times_out_when_the_server_goes_quiet, 20)
 	ms = (now_ns() - t0) / 1000000;
 	CHECK_EQ_UINT(sink.len, 10);
 	CHECK_CONTAINS(r.message, "no data for 500 ms");
-	CHECK_CONTAINS(r.message, "after 10 body bytes");
 	/* The progress callback runs about once a second when idle. */
 	CHECK(ms >= 450 && ms < 2500);
 	ba_llm_http_result_release(&r);
