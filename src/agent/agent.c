@@ -590,35 +590,10 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-static void on_audit(void *user, const ba_audit_event *ev)
+/* Keeps one refusal: "capability: reason" for the event, a sentence for
+ * the model. Duplicates are kept once; past MAX_DENIALS only counted. */
+static void call_audit_add(call_audit *c, const char *denied, const char *note)
 {
-	call_audit *c = user;
-	/* Limits (capability "limit") are reported by the result's status;
-	 * allow records are summed up by the effective capabilities. */
-	if (ev->allowed || !ev->capability || strcmp(ev->capability, "limit") == 0)
-		return;
-	const char *kind = ev->capability, *target = ev->target ? ev->target : "";
-	const char *reason = ev->reason ? ev->reason : "";
-	size_t klen = strlen(kind);
-	char cap[BA_CAP_TEXT_MAX + 128];
-	if (strncmp(target, kind, klen) == 0 && target[klen] == ':')
-		snprintf(cap, sizeof cap, "%s", target); /* a declared capability */
-	else
-		snprintf(cap, sizeof cap, "%s:%s", kind, target);
-
-	char denied[sizeof cap + 2048], note[sizeof cap + 2048];
-	snprintf(denied, sizeof denied, "%s: %s", cap, reason);
-	const char *where = c->has_workspace ? " in this workspace" : "";
-	char granted_to[128];
-	snprintf(granted_to, sizeof granted_to, "is not granted to %s", c->tool);
-	if (strcmp(reason, "declared by the tool, not granted by the operator") == 0)
-		snprintf(note, sizeof note, "denied: %s is not granted to %s%s", cap, c->tool,
-		         where);
-	else if (ends_with(reason, granted_to))
-		snprintf(note, sizeof note, "denied: %s%s", reason, where);
-	else
-		snprintf(note, sizeof note, "denied: %s: %s", cap, reason);
-
 	for (size_t i = 0; i < c->denied_count; i++)
 		if (strcmp(c->denied[i], denied) == 0)
 			return;
@@ -636,6 +611,49 @@ static void on_audit(void *user, const ba_audit_event *ev)
 	c->denied[c->denied_count] = d;
 	c->notes[c->denied_count] = n;
 	c->denied_count++;
+}
+
+static void on_audit(void *user, const ba_audit_event *ev)
+{
+	call_audit *c = user;
+	/* Limits (capability "limit") are reported by the result's status;
+	 * allow records are summed up by the effective capabilities. */
+	if (ev->allowed || !ev->capability || strcmp(ev->capability, "limit") == 0)
+		return;
+	const char *kind = ev->capability, *target = ev->target ? ev->target : "";
+	const char *reason = ev->reason ? ev->reason : "";
+	size_t klen = strlen(kind);
+	/* The runner's first records name declared capabilities ("KIND:...")
+	 * as targets; the decisions already reported those. */
+	if (strncmp(target, kind, klen) == 0 && target[klen] == ':')
+		return;
+	char cap[BA_CAP_TEXT_MAX + 128];
+	snprintf(cap, sizeof cap, "%s:%s", kind, target);
+
+	char denied[sizeof cap + 2048], note[sizeof cap + 2048];
+	snprintf(denied, sizeof denied, "%s: %s", cap, reason);
+	char granted_to[128];
+	snprintf(granted_to, sizeof granted_to, "is not granted to %s", c->tool);
+	if (ends_with(reason, granted_to))
+		snprintf(note, sizeof note, "denied: %s%s", reason,
+		         c->has_workspace ? " in this workspace" : "");
+	else
+		snprintf(note, sizeof note, "denied: %s: %s", cap, reason);
+	call_audit_add(c, denied, note);
+}
+
+/* Why a declared capability was refused, for the model and the event. */
+static const char *refusal_words(const char *source)
+{
+	if (strcmp(source, "policy-deny") == 0)
+		return "the workspace policy refuses it";
+	if (strcmp(source, "denied-by-operator") == 0)
+		return "the operator refused it";
+	if (strcmp(source, "no-terminal") == 0)
+		return "no operator was there to approve it";
+	if (strcmp(source, "cancelled") == 0)
+		return "the run was cancelled";
+	return source;
 }
 
 static const ba_manifest *find_tool(const ba_agent *a, const char *name)
@@ -788,6 +806,16 @@ static int run_call(ba_agent *a, const ba_llm_tool_call *call, size_t index, uin
 		return -1;
 	}
 	for (size_t i = 0; i < m->declared->count && i < BA_CAPSET_MAX; i++) {
+		if (!decisions[i].allowed) {
+			char denied[BA_CAP_TEXT_MAX + 128], why[BA_CAP_TEXT_MAX + 256];
+			const char *words = refusal_words(decisions[i].source);
+			snprintf(denied, sizeof denied, "%s: %s", decisions[i].declared->text,
+			         words);
+			snprintf(why, sizeof why, "denied: %s is not granted to %s%s: %s",
+			         decisions[i].declared->text, m->name,
+			         a->workspace ? " in this workspace" : "", words);
+			call_audit_add(&audit, denied, why);
+		}
 		ba_agent_event d = {.type = BA_AGENT_EV_DECISION,
 		                    .call_id = call->id,
 		                    .tool = m->name,
@@ -857,14 +885,6 @@ static int run_call(ba_agent *a, const ba_llm_tool_call *call, size_t index, uin
 	ba_tool_status ts = ba_tool_run(&ro, &tr);
 	a->tool_ns += now_ns() - t1;
 	have_tr = true;
-	if (audit.failed) {
-		ba_tool_result_release(&tr);
-		call_audit_release(&audit);
-		free(used);
-		ba_capset_free(effective);
-		store_fail(a, "memory", "out of memory");
-		return -1;
-	}
 	ok = ts == BA_TOOL_OK;
 	status = status_word(ts);
 	if (!ok && audit.denied_count > 0)
@@ -874,6 +894,19 @@ static int run_call(ba_agent *a, const ba_llm_tool_call *call, size_t index, uin
 		snprintf(note, sizeof note, "error: %s", tr.message);
 		notes[note_count++] = note;
 	}
+
+answer:
+	if (audit.failed) {
+		if (have_tr)
+			ba_tool_result_release(&tr);
+		call_audit_release(&audit);
+		free(used);
+		ba_capset_free(effective);
+		store_fail(a, "memory", "out of memory");
+		return -1;
+	}
+	/* Refusals: the declared capabilities the operator's side did not
+	 * grant, then what the sandbox refused while the tool ran. */
 	for (size_t i = 0; i < audit.denied_count; i++)
 		notes[note_count++] = audit.notes[i];
 	if (audit.dropped) {
@@ -884,8 +917,6 @@ static int run_call(ba_agent *a, const ba_llm_tool_call *call, size_t index, uin
 	if (audit.denied_count)
 		notes[note_count++] = "note: only the operator can grant capabilities; tell the "
 		                      "user what was denied if the task needs it";
-
-answer:;
 	const char *out = have_tr ? tr.output.data : NULL;
 	size_t out_len = have_tr ? tr.output.len : 0;
 	ba_buf_reset(&a->text);

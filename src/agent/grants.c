@@ -148,6 +148,32 @@ static void set(ba_agent_decision *d, bool allowed, const char *source)
 	d->source = source;
 }
 
+/* Write implies read, so an fs.read at or below an fs.write path adds
+ * nothing - and must go: the runner makes one preopen per file
+ * capability, and a read-only preopen of the same folder as a writable
+ * one (the workspace's implied read beside a write grant) would make the
+ * folder read-only for the tool. */
+static int drop_implied_reads(ba_capset *set)
+{
+	ba_capset *keep = ba_capset_new();
+	if (!keep)
+		return -1;
+	for (size_t i = 0; i < set->count; i++) {
+		const ba_cap *c = &set->caps[i];
+		bool implied = false;
+		for (size_t k = 0; c->kind == BA_CAP_FS_READ && k < set->count && !implied; k++)
+			implied = set->caps[k].kind == BA_CAP_FS_WRITE &&
+			          ba_guest_path_within(set->caps[k].path, c->path);
+		if (!implied && ba_capset_push(keep, c) != 0) {
+			ba_capset_free(keep);
+			return -1;
+		}
+	}
+	int rc = keep->count == set->count ? 0 : ba_capset_copy(set, keep);
+	ba_capset_free(keep);
+	return rc;
+}
+
 int ba_agent__grants_decide(ba_agent_grants *g, const ba_manifest *m, ba_agent_decision *decisions,
                             ba_capset *effective, const atomic_bool *cancel, char *err,
                             size_t err_len)
@@ -289,6 +315,10 @@ int ba_agent__grants_decide(ba_agent_grants *g, const ba_manifest *m, ba_agent_d
 		}
 	}
 	ba_capset_intersect(declared, allowed, effective);
+	if (drop_implied_reads(effective) != 0) {
+		snprintf(err, err_len, "out of memory");
+		goto out;
+	}
 	rc = 0;
 out:
 	free(entries);
