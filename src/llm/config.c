@@ -69,6 +69,22 @@ static void set_err(char *err, size_t err_len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Text from the file or the command line, fit to quote in a one-line
+ * message: control characters (a line break, a terminal escape) become
+ * '?', and long text is cut with "...". */
+static const char *shown(const char *s, char *buf, size_t buf_len)
+{
+	size_t n = 0;
+	for (; s[n] && n + 4 < buf_len; n++)
+		buf[n] = ((unsigned char)s[n] < ' ' || s[n] == 0x7f) ? '?' : s[n];
+	if (s[n]) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* ------------------------------------------------------- lookups */
 
 const ba_llm_provider *ba_llm_find_provider(const ba_llm_config *config, const char *full,
@@ -783,13 +799,16 @@ static int check_keys(parser *p, const node *map, const char *what, const char *
 				        what);
 			char expected[256];
 			list_keys(expected, sizeof(expected), allowed);
-			return fail_at(p, key, "%s: unknown key '%.64s' (expected %s)", what,
-			               key->value, expected);
+			char q[72];
+			return fail_at(p, key, "%s: unknown key '%s' (expected %s)", what,
+			               shown(key->value, q, sizeof(q)), expected);
 		}
 		for (size_t j = 0; j < i; j += 2)
-			if (strcmp(map->items[j]->value, key->value) == 0)
-				return fail_at(p, key, "%s: duplicate key '%.64s'", what,
-				               key->value);
+			if (strcmp(map->items[j]->value, key->value) == 0) {
+				char q[72];
+				return fail_at(p, key, "%s: duplicate key '%s'", what,
+				               shown(key->value, q, sizeof(q)));
+			}
 	}
 	return 0;
 }
@@ -809,8 +828,10 @@ static int want_model(parser *p, const node *n, const char *what, char *out)
 	if (want_scalar(p, n, what) != 0)
 		return -1;
 	const char *e = model_name_problem(n->value);
-	if (e)
-		return fail_at(p, n, "%s '%.*s' %s", what, BA_LLM_MODEL_MAX, n->value, e);
+	if (e) {
+		char q[BA_LLM_MODEL_MAX + 4];
+		return fail_at(p, n, "%s '%s' %s", what, shown(n->value, q, sizeof(q)), e);
+	}
 	memcpy(out, n->value, n->len + 1);
 	return 0;
 }
@@ -921,11 +942,13 @@ static const char *const model_keys[] = {"input_usd_per_mtok", "output_usd_per_m
 
 static int parse_provider(parser *p, loader *ld, ba_llm_config *c, const node *key, const node *v)
 {
-	if (!valid_provider_name(key->value, key->len))
+	if (!valid_provider_name(key->value, key->len)) {
+		char q[72];
 		return fail_at(p, key,
-		               "provider name '%.64s' must be 1 to 63 characters of a-z, 0-9, _ "
+		               "provider name '%s' must be 1 to 63 characters of a-z, 0-9, _ "
 		               "and -",
-		               key->value);
+		               shown(key->value, q, sizeof(q)));
+	}
 	const char *name = key->value;
 	char what[BA_LLM_NAME_MAX + 64];
 	snprintf(what, sizeof(what), "providers.%s", name);
@@ -1177,7 +1200,8 @@ static ba_llm_config *build(const char *text, size_t len, const char *origin, ba
 	if (bm) {
 		const char *e = model_name_problem(bm);
 		if (e) {
-			set_err(err, err_len, "BOXAGENT_MODEL '%.*s' %s", BA_LLM_MODEL_MAX, bm, e);
+			char q[BA_LLM_MODEL_MAX + 4];
+			set_err(err, err_len, "BOXAGENT_MODEL '%s' %s", shown(bm, q, sizeof(q)), e);
 			goto fail;
 		}
 		snprintf(c->default_model, sizeof(c->default_model), "%s", bm);
@@ -1291,7 +1315,8 @@ static int check_usable(const ba_llm_config *c, const char *model, char *err, si
 {
 	const char *e = model_name_problem(model);
 	if (e) {
-		set_err(err, err_len, "model '%.*s' %s", BA_LLM_MODEL_MAX, model, e);
+		char q[BA_LLM_MODEL_MAX + 4];
+		set_err(err, err_len, "model '%s' %s", shown(model, q, sizeof(q)), e);
 		return -1;
 	}
 	const ba_llm_provider *p = ba_llm_find_provider(c, model, NULL);

@@ -662,6 +662,32 @@ TEST(unknown_keys_with_positions)
 	               "boxagent.yaml:2:14: models.openai/x: unknown key 'price'");
 }
 
+TEST(quoted_text_is_one_line)
+{
+	/* Control characters from the file never reach a terminal. */
+	const char *e = parse_fails("\"a\\nb\\e[31m\": 1\n");
+	CHECK_CONTAINS(e, "unknown key 'a?b?[31m'");
+	CHECK(strchr(e, '\n') == NULL && strchr(e, 0x1b) == NULL);
+	e = parse_fails("default_model: \"openai/a\\tb\"\n");
+	CHECK_CONTAINS(e, "default_model 'openai/a?b' contains a space or control character");
+	/* Long text is cut. */
+	char yaml[400];
+	memset(yaml, 'z', 300);
+	memcpy(yaml + 300, ": 1\n", 5);
+	e = parse_fails(yaml);
+	CHECK_CONTAINS(e, "unknown key 'zzzz");
+	CHECK_CONTAINS(e, "zzz...' (expected");
+	env_set("BOXAGENT_MODEL", "x\x1b]0;title\a");
+	CHECK_CONTAINS(parse_fails(""), "BOXAGENT_MODEL 'x?]0;title?' must be named");
+	env_set("BOXAGENT_MODEL", NULL);
+	ba_llm_config *c = env_only();
+	char model[BA_LLM_MODEL_MAX];
+	CHECK_EQ_INT(ba_llm_resolve_model(c, "a/b\r\nc", model, sizeof(model), err, sizeof(err)),
+	             -1);
+	CHECK_EQ_STR(err, "model 'a/b??c' contains a space or control character");
+	ba_llm_config_free(c);
+}
+
 TEST(literal_keys_are_refused)
 {
 	const char *e = parse_fails("providers:\n  groq:\n    base_url: https://api.groq.com/v1\n"
