@@ -9,7 +9,6 @@
 
 AGENT_TEST_DEPS := $(BUILD)/tests/fakellm
 $(BUILD)/tests/agent_loop_test: | $(AGENT_TEST_DEPS) tools
-$(BUILD)/tests/agent_grants_test: | tools
 
 # The agent tests parse JSON with jansson, as the library does.
 $(BUILD)/obj/tests/unit/agent_%.o: CFLAGS += $(JANSSON_CFLAGS)

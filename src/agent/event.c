@@ -118,6 +118,10 @@ int ba_agent__json_string(ba_buf *out, const char *s, size_t len)
 			swap = "\\r";
 		else if (c == '\t')
 			swap = "\\t";
+		else if (c == 0)
+			/* Valid JSON as \u0000, but refused by many readers
+			 * (jansson by default, the store's check among them). */
+			swap = "\\ufffd";
 		else if (c < 0x20) {
 			esc[0] = '\\';
 			esc[1] = 'u';
