@@ -45,7 +45,9 @@ typedef struct ba_llm_http_result {
 	ba_llm_status status; /* OK when a response arrived (any HTTP status)
 	                         and on_body never stopped it; NETWORK,
 	                         TIMEOUT, CANCELLED, CONFIG (bad URL, libcurl
-	                         missing) otherwise                          */
+	                         missing), NOMEM otherwise; PROTOCOL when
+	                         on_body stopped it (body_stopped). A 3xx is
+	                         OK with message "redirected to LOCATION..." */
 	int http_status;      /* 0 when no response                        */
 	bool body_stopped;    /* on_body returned non-zero                  */
 	bool has_retry_after;

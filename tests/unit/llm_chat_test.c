@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -102,10 +103,17 @@ static struct server start_server(const char *script)
 	return s;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* Ends the server and removes its folder (script, files, log). */
 static void stop_server(struct server *s)
 {
 	close(s->stdin_fd);
 	waitpid(s->pid, NULL, 0);
+	nftw(s->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 static int logged_requests(const struct server *s)
@@ -967,7 +975,7 @@ TEST_TIMEOUT(cancel_during_a_slow_stream, 20)
 	CHECK_EQ_INT(ba_llm_chat(c, &req, &hd, &resp, err, sizeof(err)), BA_LLM_ERR_CANCELLED);
 	ms = (now_ns() - t0) / 1000000;
 	pthread_join(th, NULL);
-	CHECK(ms >= 250 && ms < 900);
+	CHECK(ms >= 250 && ms < 1500); /* the whole stream takes 3 s */
 	CHECK_EQ_STR(err, "openai/gpt-test: cancelled");
 	CHECK_EQ_UINT(resp.attempts, 1);
 	CHECK_EQ_UINT(h.retries, 0);
@@ -996,7 +1004,7 @@ TEST_TIMEOUT(cancel_during_a_retry_wait, 20)
 	CHECK_EQ_INT(ba_llm_chat(c, &req, NULL, &resp, err, sizeof(err)), BA_LLM_ERR_CANCELLED);
 	ms = (now_ns() - t0) / 1000000;
 	pthread_join(th, NULL);
-	CHECK(ms >= 250 && ms < 600); /* the 1 s wait was cut short */
+	CHECK(ms >= 250 && ms < 900); /* the 1 s wait was cut short */
 	CHECK_EQ_UINT(resp.attempts, 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
@@ -1043,7 +1051,7 @@ TEST_TIMEOUT(deadline_ends_the_call_and_its_retries, 20)
 	req.deadline_ns = t0 + 700ull * 1000000;
 	CHECK_EQ_INT(ba_llm_chat(c, &req, &hd, &resp, err, sizeof(err)), BA_LLM_ERR_TIMEOUT);
 	ms = (now_ns() - t0) / 1000000;
-	CHECK(ms >= 650 && ms < 1500);
+	CHECK(ms >= 650 && ms < 2500); /* the whole stream takes 12 s */
 	CHECK_CONTAINS(err, "deadline");
 	CHECK_EQ_UINT(resp.attempts, 1);
 	CHECK_EQ_UINT(h.retries, 0);
