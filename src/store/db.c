@@ -102,6 +102,11 @@ sqlite3_stmt *ba_store__stmt(ba_store *s, enum ba_store_stmt_id id, const char *
 	return s->stmts[id];
 }
 
+int ba_store__step(ba_store *s, sqlite3_stmt *st, int bind_rc)
+{
+	return bind_rc != SQLITE_OK ? bind_rc : s->sq->step(st);
+}
+
 void ba_store__done(ba_store *s, sqlite3_stmt *st)
 {
 	if (!st)

@@ -66,6 +66,11 @@ sqlite3_stmt *ba_store__stmt(ba_store *s, enum ba_store_stmt_id id, const char *
 /* Resets the statement and drops its bindings (which borrow memory). */
 void ba_store__done(ba_store *s, sqlite3_stmt *st);
 
+/* sqlite3_step(), unless a bind failed: bind_rc is the bind calls'
+ * results ORed together, and when it is not SQLITE_OK that error is
+ * returned instead, so a value is never silently left NULL. */
+int ba_store__step(ba_store *s, sqlite3_stmt *st, int bind_rc);
+
 /* BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy
  * timeout), COMMIT, ROLLBACK. */
 int ba_store__begin(ba_store *s, char *err, size_t err_len);
@@ -75,8 +80,8 @@ void ba_store__rollback(ba_store *s);
 /* Binds s (borrowed until ba_store__done): NULL as SQL NULL, valid UTF-8
  * as TEXT, anything else as a BLOB so the bytes come back unchanged. */
 int ba_store__bind_str(ba_store *s, sqlite3_stmt *st, int idx, const char *str);
-/* Column col as a new NUL-terminated string (NULL for SQL NULL, in
- * *is_null). -1 when longer than max or out of memory (err set). */
+/* Column col as a new NUL-terminated string in *out (taken; NULL for
+ * SQL NULL). -1 when longer than max or out of memory (err set). */
 int ba_store__col_dup(ba_store *s, sqlite3_stmt *st, int col, size_t max, char **out, char *err,
                       size_t err_len);
 /* Column col into out (NULL becomes ""); -1 when it does not fit. */

@@ -54,6 +54,7 @@ static int check_args(const char *workspace, const char *tool, char *err, size_t
 int ba_store_policy_set(ba_store *store, const char *workspace, const char *tool,
                         const char *capability, bool allow, char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	/* Every column is given, so REPLACE is exactly "add or replace". */
 	static const char sql[] = "INSERT OR REPLACE INTO policy (workspace, tool, capability, "
 	                          "allow, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -75,12 +76,12 @@ int ba_store_policy_set(ba_store *store, const char *workspace, const char *tool
 	st = ba_store__stmt(store, STMT_POLICY_SET, sql, err, err_len);
 	if (!st)
 		return -1;
-	ba_store__bind_str(store, st, 1, workspace);
-	store->sq->bind_text(st, 2, tool, -1, SQLITE_STATIC);
-	ba_store__bind_str(store, st, 3, cap.text);
-	store->sq->bind_int64(st, 4, allow ? 1 : 0);
-	store->sq->bind_int64(st, 5, ba_store__now_ms());
-	rc = store->sq->step(st);
+	b |= ba_store__bind_str(store, st, 1, workspace);
+	b |= store->sq->bind_text(st, 2, tool, -1, SQLITE_STATIC);
+	b |= ba_store__bind_str(store, st, 3, cap.text);
+	b |= store->sq->bind_int64(st, 4, allow ? 1 : 0);
+	b |= store->sq->bind_int64(st, 5, ba_store__now_ms());
+	rc = ba_store__step(store, st, b);
 	ba_store__done(store, st);
 	if (rc != SQLITE_DONE)
 		return ba_store__db_error(store, "setting a policy entry", err, err_len);
@@ -90,6 +91,7 @@ int ba_store_policy_set(ba_store *store, const char *workspace, const char *tool
 int ba_store_policy_remove(ba_store *store, const char *workspace, const char *tool,
                            const char *capability, char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	static const char sql[] = "DELETE FROM policy WHERE workspace = ?1 AND tool = ?2 "
 	                          "AND capability = ?3";
 	ba_cap cap;
@@ -115,10 +117,10 @@ int ba_store_policy_remove(ba_store *store, const char *workspace, const char *t
 	st = ba_store__stmt(store, STMT_POLICY_REMOVE, sql, err, err_len);
 	if (!st)
 		return -1;
-	ba_store__bind_str(store, st, 1, workspace);
-	store->sq->bind_text(st, 2, tool, -1, SQLITE_STATIC);
-	ba_store__bind_str(store, st, 3, key);
-	rc = store->sq->step(st);
+	b |= ba_store__bind_str(store, st, 1, workspace);
+	b |= store->sq->bind_text(st, 2, tool, -1, SQLITE_STATIC);
+	b |= ba_store__bind_str(store, st, 3, key);
+	rc = ba_store__step(store, st, b);
 	ba_store__done(store, st);
 	if (rc != SQLITE_DONE)
 		return ba_store__db_error(store, "removing a policy entry", err, err_len);
@@ -133,6 +135,7 @@ int ba_store_policy_remove(ba_store *store, const char *workspace, const char *t
 int ba_store_policy_list(ba_store *store, const char *workspace, const char *tool,
                          ba_policy_entry **out, size_t *count, char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	static const char sql[] =
 	        "SELECT workspace, tool, capability, allow, created_ms FROM policy "
 	        "WHERE (?1 IS NULL OR workspace = ?1) AND (?2 IS NULL OR tool = ?2 OR tool = '*') "
@@ -161,12 +164,12 @@ int ba_store_policy_list(ba_store *store, const char *workspace, const char *too
 	st = ba_store__stmt(store, STMT_POLICY_LIST, sql, err, err_len);
 	if (!st)
 		return -1;
-	ba_store__bind_str(store, st, 1, workspace);
-	ba_store__bind_str(store, st, 2, tool);
+	b |= ba_store__bind_str(store, st, 1, workspace);
+	b |= ba_store__bind_str(store, st, 2, tool);
 	/* One more than allowed, to tell "exactly the cap" from "over it":
 	 * a policy cut short could drop a deny. */
-	store->sq->bind_int64(st, 3, BA_STORE_MAX_LIST + 1);
-	while ((rc = store->sq->step(st)) == SQLITE_ROW) {
+	b |= store->sq->bind_int64(st, 3, BA_STORE_MAX_LIST + 1);
+	while ((rc = ba_store__step(store, st, b)) == SQLITE_ROW) {
 		ba_policy_entry *e;
 		if (n == BA_STORE_MAX_LIST) {
 			ba_store__fmt(err, err_len, "%s: more than %d policy entries to list",

@@ -164,6 +164,7 @@ static int read_session(ba_store *s, sqlite3_stmt *st, ba_session_info *info, ch
 int ba_store_session_create(ba_store *store, const char *model, const char *workspace,
                             const char *title, ba_session_info *out, char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	static const char sql[] = "INSERT INTO sessions (id, created_ms, updated_ms, model, "
 	                          "workspace, title, status, stop) "
 	                          "VALUES (?1, ?2, ?2, ?3, ?4, ?5, 'running', '')";
@@ -189,12 +190,13 @@ int ba_store_session_create(ba_store *store, const char *model, const char *work
 		if (!st || new_id(info.id, err, err_len) != 0)
 			return -1;
 		info.created_ms = info.updated_ms = ba_store__now_ms();
-		store->sq->bind_text(st, 1, info.id, -1, SQLITE_STATIC);
-		store->sq->bind_int64(st, 2, info.created_ms);
-		ba_store__bind_str(store, st, 3, info.model);
-		ba_store__bind_str(store, st, 4, info.workspace);
-		ba_store__bind_str(store, st, 5, info.title);
-		rc = store->sq->step(st);
+		b = 0;
+		b |= store->sq->bind_text(st, 1, info.id, -1, SQLITE_STATIC);
+		b |= store->sq->bind_int64(st, 2, info.created_ms);
+		b |= ba_store__bind_str(store, st, 3, info.model);
+		b |= ba_store__bind_str(store, st, 4, info.workspace);
+		b |= ba_store__bind_str(store, st, 5, info.title);
+		rc = ba_store__step(store, st, b);
 		ba_store__done(store, st);
 		if (rc == SQLITE_DONE) {
 			*out = info;
@@ -209,10 +211,13 @@ int ba_store_session_create(ba_store *store, const char *model, const char *work
 int ba_store_session_get(ba_store *store, const char *id_or_prefix, ba_session_info *out, char *err,
                          size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	static const char exact_sql[] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = ?1";
-	/* Hex digits are no GLOB metacharacters, so the prefix is literal. */
+	/* Ids are hex digits, all below 'g': the ids starting with P are
+	 * those in [P, P + "g"), a range the primary key index serves. */
 	static const char prefix_sql[] = "SELECT " SESSION_COLUMNS " FROM sessions "
-	                                 "WHERE id GLOB ?1 || '*' ORDER BY id LIMIT 6";
+	                                 "WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 6";
+	char upper[BA_SESSION_ID_MAX + 1];
 	char id[BA_SESSION_ID_MAX];
 	sqlite3_stmt *st;
 	int rc, found = 0;
@@ -231,8 +236,8 @@ int ba_store_session_get(ba_store *store, const char *id_or_prefix, ba_session_i
 	st = ba_store__stmt(store, STMT_SESSION_GET_EXACT, exact_sql, err, err_len);
 	if (!st)
 		return -1;
-	store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = store->sq->step(st);
+	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = ba_store__step(store, st, b);
 	if (rc == SQLITE_ROW) {
 		rc = read_session(store, st, out, err, err_len);
 		ba_store__done(store, st);
@@ -246,11 +251,13 @@ int ba_store_session_get(ba_store *store, const char *id_or_prefix, ba_session_i
 		              "no session %s (a prefix must have at least 4 characters)", id);
 		return 1;
 	}
+	snprintf(upper, sizeof(upper), "%sg", id);
 	st = ba_store__stmt(store, STMT_SESSION_GET_PREFIX, prefix_sql, err, err_len);
 	if (!st)
 		return -1;
-	store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while ((rc = store->sq->step(st)) == SQLITE_ROW) {
+	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
+	b |= store->sq->bind_text(st, 2, upper, -1, SQLITE_STATIC);
+	while ((rc = ba_store__step(store, st, b)) == SQLITE_ROW) {
 		if (found == 0 && read_session(store, st, out, err, err_len) != 0) {
 			ba_store__done(store, st);
 			return -1;
@@ -280,6 +287,7 @@ int ba_store_session_get(ba_store *store, const char *id_or_prefix, ba_session_i
 
 int ba_store_session_update(ba_store *store, const ba_session_info *info, char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	static const char sql[] =
 	        "UPDATE sessions SET model = ?2, status = ?3, stop = ?4, input_tokens = ?5, "
 	        "output_tokens = ?6, cost_usd = ?7, steps = ?8, updated_ms = ?9 WHERE id = ?1";
@@ -309,16 +317,16 @@ int ba_store_session_update(ba_store *store, const ba_session_info *info, char *
 	st = ba_store__stmt(store, STMT_SESSION_UPDATE, sql, err, err_len);
 	if (!st)
 		return -1;
-	ba_store__bind_str(store, st, 1, info->id);
-	ba_store__bind_str(store, st, 2, info->model);
-	store->sq->bind_text(st, 3, status_names[info->status], -1, SQLITE_STATIC);
-	ba_store__bind_str(store, st, 4, info->stop);
-	store->sq->bind_int64(st, 5, (int64_t)clamp_u64(info->input_tokens));
-	store->sq->bind_int64(st, 6, (int64_t)clamp_u64(info->output_tokens));
-	store->sq->bind_double(st, 7, info->cost_usd);
-	store->sq->bind_int64(st, 8, (int64_t)clamp_u64(info->steps));
-	store->sq->bind_int64(st, 9, ba_store__now_ms());
-	rc = store->sq->step(st);
+	b |= ba_store__bind_str(store, st, 1, info->id);
+	b |= ba_store__bind_str(store, st, 2, info->model);
+	b |= store->sq->bind_text(st, 3, status_names[info->status], -1, SQLITE_STATIC);
+	b |= ba_store__bind_str(store, st, 4, info->stop);
+	b |= store->sq->bind_int64(st, 5, (int64_t)clamp_u64(info->input_tokens));
+	b |= store->sq->bind_int64(st, 6, (int64_t)clamp_u64(info->output_tokens));
+	b |= store->sq->bind_double(st, 7, info->cost_usd);
+	b |= store->sq->bind_int64(st, 8, (int64_t)clamp_u64(info->steps));
+	b |= store->sq->bind_int64(st, 9, ba_store__now_ms());
+	rc = ba_store__step(store, st, b);
 	ba_store__done(store, st);
 	if (rc != SQLITE_DONE)
 		return ba_store__db_error(store, "updating a session", err, err_len);
@@ -332,6 +340,7 @@ int ba_store_session_update(ba_store *store, const ba_session_info *info, char *
 int ba_store_session_list(ba_store *store, size_t limit, ba_session_info **out, size_t *count,
                           char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	static const char sql[] = "SELECT " SESSION_COLUMNS " FROM sessions "
 	                          "ORDER BY updated_ms DESC, created_ms DESC, id LIMIT ?1";
 	ba_session_info *list = NULL;
@@ -352,8 +361,8 @@ int ba_store_session_list(ba_store *store, size_t limit, ba_session_info **out, 
 	st = ba_store__stmt(store, STMT_SESSION_LIST, sql, err, err_len);
 	if (!st)
 		return -1;
-	store->sq->bind_int64(st, 1, (int64_t)limit);
-	while ((rc = store->sq->step(st)) == SQLITE_ROW) {
+	b |= store->sq->bind_int64(st, 1, (int64_t)limit);
+	while ((rc = ba_store__step(store, st, b)) == SQLITE_ROW) {
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			ba_session_info *grown = realloc(list, ncap * sizeof(*list));
@@ -384,6 +393,7 @@ fail:
 
 int ba_store_session_delete(ba_store *store, const char *id, char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	static const char sql[] = "DELETE FROM sessions WHERE id = ?1";
 	char norm[BA_SESSION_ID_MAX];
 	sqlite3_stmt *st;
@@ -400,8 +410,8 @@ int ba_store_session_delete(ba_store *store, const char *id, char *err, size_t e
 	st = ba_store__stmt(store, STMT_SESSION_DELETE, sql, err, err_len);
 	if (!st)
 		return -1;
-	store->sq->bind_text(st, 1, norm, -1, SQLITE_STATIC);
-	rc = store->sq->step(st);
+	b |= store->sq->bind_text(st, 1, norm, -1, SQLITE_STATIC);
+	rc = ba_store__step(store, st, b);
 	ba_store__done(store, st);
 	if (rc != SQLITE_DONE)
 		return ba_store__db_error(store, "deleting a session", err, err_len);
@@ -416,15 +426,16 @@ int ba_store_session_delete(ba_store *store, const char *id, char *err, size_t e
  * 0, or -1 when there is no such session (err says so). */
 static int touch_session(ba_store *store, const char *id, char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	static const char sql[] = "UPDATE sessions SET updated_ms = ?2 WHERE id = ?1";
 	sqlite3_stmt *st = ba_store__stmt(store, STMT_SESSION_TOUCH, sql, err, err_len);
 	int rc;
 
 	if (!st)
 		return -1;
-	store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
-	store->sq->bind_int64(st, 2, ba_store__now_ms());
-	rc = store->sq->step(st);
+	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
+	b |= store->sq->bind_int64(st, 2, ba_store__now_ms());
+	rc = ba_store__step(store, st, b);
 	ba_store__done(store, st);
 	if (rc != SQLITE_DONE)
 		return ba_store__db_error(store, "updating a session", err, err_len);
@@ -515,10 +526,13 @@ static int check_message(const ba_llm_message *msg, char *err, size_t err_len)
 		              BA_STORE_MAX_TEXT);
 		return -1;
 	}
-	if (msg->tool_call_count > BA_LLM_MAX_TOOL_CALLS ||
-	    (msg->tool_call_count && !msg->tool_calls)) {
+	if (msg->tool_call_count > BA_LLM_MAX_TOOL_CALLS) {
 		ba_store__fmt(err, err_len, "a message has more than %d tool calls",
 		              BA_LLM_MAX_TOOL_CALLS);
+		return -1;
+	}
+	if (msg->tool_call_count && !msg->tool_calls) {
+		ba_store__fmt(err, err_len, "a message counts tool calls but has none");
 		return -1;
 	}
 	if ((msg->tool_call_id && strlen(msg->tool_call_id) > BA_STORE__NAME_MAX) ||
@@ -535,6 +549,7 @@ static int check_message(const ba_llm_message *msg, char *err, size_t err_len)
 int ba_store_message_append(ba_store *store, const char *session_id, const ba_llm_message *msg,
                             char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	static const char sql[] =
 	        "INSERT INTO messages (session_id, seq, time_ms, role, text, tool_calls, "
 	        "tool_call_id, tool_name, is_error) VALUES (?1, "
@@ -573,15 +588,15 @@ int ba_store_message_append(ba_store *store, const char *session_id, const ba_ll
 	st = ba_store__stmt(store, STMT_MESSAGE_INSERT, sql, err, err_len);
 	if (!st)
 		goto fail;
-	store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
-	store->sq->bind_int64(st, 2, ba_store__now_ms());
-	store->sq->bind_text(st, 3, role_names[msg->role], -1, SQLITE_STATIC);
-	ba_store__bind_str(store, st, 4, msg->text);
-	ba_store__bind_str(store, st, 5, calls);
-	ba_store__bind_str(store, st, 6, msg->tool_call_id);
-	ba_store__bind_str(store, st, 7, msg->tool_name);
-	store->sq->bind_int64(st, 8, msg->is_error ? 1 : 0);
-	rc = store->sq->step(st);
+	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
+	b |= store->sq->bind_int64(st, 2, ba_store__now_ms());
+	b |= store->sq->bind_text(st, 3, role_names[msg->role], -1, SQLITE_STATIC);
+	b |= ba_store__bind_str(store, st, 4, msg->text);
+	b |= ba_store__bind_str(store, st, 5, calls);
+	b |= ba_store__bind_str(store, st, 6, msg->tool_call_id);
+	b |= ba_store__bind_str(store, st, 7, msg->tool_name);
+	b |= store->sq->bind_int64(st, 8, msg->is_error ? 1 : 0);
+	rc = ba_store__step(store, st, b);
 	ba_store__done(store, st);
 	if (rc != SQLITE_DONE) {
 		ba_store__db_error(store, "appending a message", err, err_len);
@@ -665,13 +680,14 @@ fail:
 static int session_rows(ba_store *store, enum ba_store_stmt_id sid, const char *sql, const char *id,
                         size_t *rows, char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	sqlite3_stmt *st = ba_store__stmt(store, sid, sql, err, err_len);
 	int rc;
 
 	if (!st)
 		return -1;
-	store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = store->sq->step(st);
+	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = ba_store__step(store, st, b);
 	if (rc == SQLITE_ROW)
 		*rows = (size_t)store->sq->column_int64(st, 0);
 	ba_store__done(store, st);
@@ -702,6 +718,7 @@ static int begin_read(ba_store *store, char *err, size_t err_len)
 int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_message **out,
                            size_t *count, char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	static const char count_sql[] = "SELECT count(*) FROM messages WHERE session_id = ?1";
 	static const char sql[] = "SELECT role, text, tool_calls, tool_call_id, tool_name, "
 	                          "is_error, seq FROM messages WHERE session_id = ?1 ORDER BY seq";
@@ -709,7 +726,6 @@ int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_messa
 	ba_llm_message *msgs = NULL;
 	size_t rows = 0, n = 0, total = 0;
 	sqlite3_stmt *st = NULL;
-	int rc;
 
 	if (out)
 		*out = NULL;
@@ -735,8 +751,8 @@ int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_messa
 	st = ba_store__stmt(store, STMT_MESSAGE_LOAD, sql, err, err_len);
 	if (!st)
 		goto fail;
-	store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (n < rows && (rc = store->sq->step(st)) == SQLITE_ROW) {
+	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (n < rows && ba_store__step(store, st, b) == SQLITE_ROW) {
 		ba_llm_message *m = &msgs[n];
 		char role[16], *calls = NULL;
 		int64_t seq = store->sq->column_int64(st, 6);
@@ -778,6 +794,12 @@ int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_messa
 		}
 		free(calls);
 	}
+	if (n < rows) {
+		/* The rows were counted in this transaction: fewer means
+		 * SQLite failed to read one (a damaged file, out of memory). */
+		ba_store__db_error(store, "loading messages", err, err_len);
+		goto fail;
+	}
 	ba_store__done(store, st);
 	store->sq->exec(store->db, "COMMIT", NULL, NULL, NULL);
 	*out = msgs;
@@ -813,6 +835,7 @@ static bool kind_valid(const char *kind)
 int ba_store_event_append(ba_store *store, const char *session_id, const char *kind,
                           const char *json, char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	static const char sql[] =
 	        "INSERT INTO events (session_id, seq, time_ms, kind, json) VALUES (?1, "
 	        "(SELECT coalesce(max(seq), 0) + 1 FROM events WHERE session_id = ?1), "
@@ -862,11 +885,11 @@ int ba_store_event_append(ba_store *store, const char *session_id, const char *k
 	st = ba_store__stmt(store, STMT_EVENT_INSERT, sql, err, err_len);
 	if (!st)
 		goto fail;
-	store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
-	store->sq->bind_int64(st, 2, ba_store__now_ms());
-	store->sq->bind_text(st, 3, kind, -1, SQLITE_STATIC);
-	store->sq->bind_text(st, 4, json, (int)len, SQLITE_STATIC);
-	rc = store->sq->step(st);
+	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
+	b |= store->sq->bind_int64(st, 2, ba_store__now_ms());
+	b |= store->sq->bind_text(st, 3, kind, -1, SQLITE_STATIC);
+	b |= store->sq->bind_text(st, 4, json, (int)len, SQLITE_STATIC);
+	rc = ba_store__step(store, st, b);
 	ba_store__done(store, st);
 	if (rc != SQLITE_DONE) {
 		ba_store__db_error(store, "appending an event", err, err_len);
@@ -890,6 +913,7 @@ void ba_store_events_free(ba_store_event *events, size_t count)
 int ba_store_events_load(ba_store *store, const char *session_id, ba_store_event **out,
                          size_t *count, char *err, size_t err_len)
 {
+	int b = 0; /* the bind calls' results, ORed */
 	static const char count_sql[] = "SELECT count(*) FROM events WHERE session_id = ?1";
 	static const char sql[] = "SELECT seq, time_ms, kind, json FROM events "
 	                          "WHERE session_id = ?1 ORDER BY seq";
@@ -922,8 +946,8 @@ int ba_store_events_load(ba_store *store, const char *session_id, ba_store_event
 	st = ba_store__stmt(store, STMT_EVENT_LOAD, sql, err, err_len);
 	if (!st)
 		goto fail;
-	store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (n < rows && store->sq->step(st) == SQLITE_ROW) {
+	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (n < rows && ba_store__step(store, st, b) == SQLITE_ROW) {
 		ba_store_event *e = &events[n++];
 		total += (size_t)store->sq->column_bytes(st, 3);
 		if (total > BA_STORE__LOAD_MAX) {
@@ -941,6 +965,10 @@ int ba_store_events_load(ba_store *store, const char *session_id, ba_store_event
 			ba_store__fmt(err, err_len, "out of memory");
 			goto fail;
 		}
+	}
+	if (n < rows) {
+		ba_store__db_error(store, "loading events", err, err_len);
+		goto fail;
 	}
 	ba_store__done(store, st);
 	store->sq->exec(store->db, "COMMIT", NULL, NULL, NULL);

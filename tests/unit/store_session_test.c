@@ -746,3 +746,49 @@ TEST(two_handles_one_process)
 	ba_store_close(s1);
 	ba_store_close(s2);
 }
+
+/* A store edited behind its back (sqlite3 CLI, another program) must
+ * give errors or what is there, never a crash. */
+TEST(messages_damaged_by_hand)
+{
+	ba_store *s;
+	ba_session_info a;
+	char err[512] = "";
+	ba_llm_message *got;
+	size_t n;
+	ba_llm_tool_call call = {.id = S("c"), .name = S("t"), .arguments = S("{}")};
+	ba_llm_message m = {
+	        .role = BA_LLM_ROLE_ASSISTANT, .tool_calls = &call, .tool_call_count = 1};
+	static const char *const bad_calls[] = {
+	        "UPDATE messages SET tool_calls = '{\"not\":\"an array\"}'",
+	        "UPDATE messages SET tool_calls = '[{\"id\":5}]'",
+	        "UPDATE messages SET tool_calls = '[1]'",
+	        "UPDATE messages SET tool_calls = 'not json'",
+	        "UPDATE messages SET tool_calls = '[{\"id\":\"a\",\"id\":\"b\"}]'",
+	};
+
+	setup();
+	s = open_store();
+	new_session(s, &a);
+	CHECK_EQ_INT(ba_store_message_append(s, a.id, &m, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(bad_calls) / sizeof(bad_calls[0]); i++) {
+		raw_sql(db_path, bad_calls[i], NULL, 0);
+		CHECK_EQ_INT(ba_store_messages_load(s, a.id, &got, &n, err, sizeof(err)), -1);
+		CHECK_CONTAINS(err, "damaged");
+		CHECK(got == NULL);
+	}
+	/* Missing members are NULL; a blob with a NUL inside ends there. */
+	raw_sql(db_path,
+	        "UPDATE messages SET tool_calls = '[{}]', text = x'610062', tool_name = 5, "
+	        "tool_call_id = 1.5",
+	        NULL, 0);
+	CHECK_EQ_INT(ba_store_messages_load(s, a.id, &got, &n, err, sizeof(err)), 0);
+	CHECK_EQ_UINT(n, 1);
+	CHECK_EQ_UINT(got[0].tool_call_count, 1);
+	CHECK(got[0].tool_calls[0].id == NULL && got[0].tool_calls[0].arguments == NULL);
+	CHECK_EQ_STR(got[0].text, "a");
+	CHECK_EQ_STR(got[0].tool_name, "5");
+	CHECK_EQ_STR(got[0].tool_call_id, "1.5");
+	ba_store_messages_free(got, n);
+	ba_store_close(s);
+}
