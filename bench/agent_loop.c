@@ -1,0 +1,314 @@
+/*
+ * agent_loop.c - the agent loop's own time per step (`make bench-agent`).
+ *
+ * usage: agent_loop --fakellm PATH --work DIR [--steps N] [--runs R] [--no-store]
+ *
+ * Generates a fakellm script of N answers that each call one trivial tool
+ * (a wasm module whose _start returns at once, declaring
+ * fs.read:/workspace so every call is decided, audited and preopened),
+ * then a final text answer; starts fakellm on it; and runs an agent for
+ * N+1 steps with a SQLite store, an audit log and a workspace under DIR
+ * (emptied first). R runs, each a new session on the same store; the best
+ * is reported, as the other runs only add noise from the machine.
+ *
+ * The loop's own time is what ba_agent_run spends outside the model call
+ * (ba_llm_chat: building the request, HTTP, decoding), the tool run
+ * (ba_tool_run) and the operator: decisions, events and their JSON, the
+ * store's commits, result texts, limits. The issue's target is < 1 ms
+ * per step.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "core/buf.h"
+#include "store/store.h"
+
+/* (module (memory (export "memory") 1) (func (export "_start"))) */
+static const unsigned char noop_wasm[] = {
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,           /* header        */
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00,                       /* type () -> () */
+        0x03, 0x02, 0x01, 0x00,                                   /* func 0        */
+        0x05, 0x03, 0x01, 0x00, 0x01,                             /* memory 1 page */
+        0x07, 0x13, 0x02, 0x06, 'm',  'e',  'm',  'o',  'r', 'y', /* exports       */
+        0x02, 0x00, 0x06, '_',  's',  't',  'a',  'r',  't', 0x00,
+        0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, /* code: end */
+};
+
+static const char noop_yaml[] = "tool:\n"
+                                "  name: noop\n"
+                                "  version: 1.0.0\n"
+                                "  description: Does nothing and returns nothing.\n"
+                                "  module: noop.wasm\n"
+                                "  input_schema: { type: object }\n"
+                                "  permissions: [ \"fs.read:/workspace\" ]\n";
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "bench-agent: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0)
+		die("cannot write %s", path);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* One streamed OpenAI answer: a call to noop, or text. */
+static void append_answer(ba_buf *b, unsigned run, unsigned step, bool call)
+{
+	char chunk[1024];
+	const char *pre = "data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\","
+	                  "\"created\":1736100000,\"model\":\"gpt-4o-mini\",\"choices\":";
+	int ok = 0;
+	if (call) {
+		snprintf(
+		        chunk, sizeof chunk,
+		        "[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,"
+		        "\"tool_calls\":[{\"index\":0,\"id\":\"call_r%us%u\",\"type\":\"function\","
+		        "\"function\":{\"name\":\"noop\",\"arguments\":\"{}\"}}]},"
+		        "\"finish_reason\":null}]}\n\n",
+		        run, step);
+		ok |= ba_buf_printf(b, "%s%s", pre, chunk);
+		ok |= ba_buf_printf(
+		        b,
+		        "%s[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}"
+		        "\n\n",
+		        pre);
+	} else {
+		ok |= ba_buf_printf(b,
+		                    "%s[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":"
+		                    "\"Done.\"},\"finish_reason\":null}]}\n\n",
+		                    pre);
+		ok |= ba_buf_printf(
+		        b, "%s[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n", pre);
+	}
+	ok |= ba_buf_printf(b,
+	                    "%s[],\"usage\":{\"prompt_tokens\":%u,\"completion_tokens\":9,"
+	                    "\"total_tokens\":%u}}\n\ndata: [DONE]\n\n",
+	                    pre, 500 + step * 40, 509 + step * 40);
+	if (ok)
+		die("%s", "out of memory");
+}
+
+/* The script: per run, steps tool calls and an answer; each response a
+ * file of its own (the body directive would need escaping). */
+static void write_script(const char *work, unsigned steps, unsigned runs, char *script,
+                         size_t script_len)
+{
+	ba_buf s;
+	ba_buf_init(&s, 64u << 20);
+	if (ba_buf_append_str(&s, "# generated by bench/agent_loop.c\n") != 0)
+		die("%s", "out of memory");
+	for (unsigned r = 0; r < runs; r++)
+		for (unsigned i = 0; i <= steps; i++) {
+			ba_buf body;
+			ba_buf_init(&body, 1u << 20);
+			append_answer(&body, r, i, i < steps);
+			char path[1024];
+			snprintf(path, sizeof path, "%s/llm/r%u-%u.sse", work, r, i);
+			write_file(path, body.data, body.len);
+			ba_buf_release(&body);
+			if (ba_buf_printf(&s, "response\nfile r%u-%u.sse\nend\n", r, i) != 0)
+				die("%s", "out of memory");
+		}
+	snprintf(script, script_len, "%s/llm/bench.script", work);
+	write_file(script, s.data, s.len);
+	ba_buf_release(&s);
+}
+
+typedef struct server {
+	pid_t pid;
+	unsigned port;
+	int stdin_fd;
+} server;
+
+static server start_fakellm(const char *bin, const char *script)
+{
+	server s = {0};
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+		die("%s", "pipe failed");
+	s.pid = fork();
+	if (s.pid < 0)
+		die("%s", "fork failed");
+	if (s.pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execl(bin, "fakellm", script, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	char line[64] = "";
+	size_t len = 0;
+	while (len < sizeof line - 1 && !memchr(line, '\n', len)) {
+		struct pollfd p = {.fd = out[0], .events = POLLIN};
+		if (poll(&p, 1, 10000) != 1)
+			break;
+		ssize_t n = read(out[0], line + len, sizeof line - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		line[len] = '\0';
+	}
+	close(out[0]);
+	s.port = (unsigned)strtoul(line, NULL, 10);
+	if (!s.port)
+		die("fakellm (%s) did not start", bin);
+	s.stdin_fd = in[1];
+	return s;
+}
+
+static unsigned parse_count(const char *s, const char *what)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v == 0 || v > 100000)
+		die("bad %s", what);
+	return (unsigned)v;
+}
+
+int main(int argc, char **argv)
+{
+	const char *fakellm = NULL, *work = NULL;
+	unsigned steps = 100, runs = 3;
+	bool with_store = true;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--fakellm") == 0 && i + 1 < argc)
+			fakellm = argv[++i];
+		else if (strcmp(argv[i], "--work") == 0 && i + 1 < argc)
+			work = argv[++i];
+		else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc)
+			steps = parse_count(argv[++i], "--steps");
+		else if (strcmp(argv[i], "--no-store") == 0)
+			with_store = false;
+		else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+			runs = parse_count(argv[++i], "--runs");
+		else {
+			fprintf(stderr, "usage: agent_loop --fakellm PATH --work DIR [--steps N] "
+			                "[--runs R] [--no-store]\n");
+			return 2;
+		}
+	}
+	if (!fakellm || !work)
+		die("%s", "--fakellm and --work are required");
+	if (strlen(work) > 900)
+		die("%s", "the --work path is too long");
+
+	char path[1400], ws[1100], home[1100], tool[1200], script[1200];
+	nftw(work, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	snprintf(ws, sizeof ws, "%s/workspace", work);
+	snprintf(home, sizeof home, "%s/home", work);
+	snprintf(path, sizeof path, "%s/llm", work);
+	if (mkdir(work, 0700) != 0 || mkdir(ws, 0700) != 0 || mkdir(home, 0700) != 0 ||
+	    mkdir(path, 0700) != 0)
+		die("cannot create the folders under %s", work);
+	snprintf(path, sizeof path, "%s/tool", work);
+	if (mkdir(path, 0700) != 0)
+		die("cannot create %s", path);
+	snprintf(path, sizeof path, "%s/tool/noop.wasm", work);
+	write_file(path, noop_wasm, sizeof noop_wasm);
+	snprintf(tool, sizeof tool, "%s/tool/tool.yaml", work);
+	write_file(tool, noop_yaml, sizeof noop_yaml - 1);
+	write_script(work, steps, runs, script, sizeof script);
+	/* Everything boxagent keeps goes under the work folder. */
+	setenv("BOXAGENT_HOME", home, 1);
+
+	server srv = start_fakellm(fakellm, script);
+	ba_llm_config *cfg = calloc(1, sizeof *cfg);
+	if (!cfg)
+		die("%s", "out of memory");
+	ba_llm_provider *p = &cfg->providers[cfg->provider_count++];
+	snprintf(p->name, sizeof p->name, "openai");
+	p->api = BA_LLM_API_OPENAI;
+	snprintf(p->base_url, sizeof p->base_url, "http://127.0.0.1:%u/v1", srv.port);
+	p->api_key = strdup("sk-bench");
+	p->connect_timeout_ms = 5000;
+	p->idle_timeout_ms = 30000;
+	p->request_timeout_ms = 60000;
+	p->retry_base_ms = 1;
+	p->retry_max_ms = 10;
+
+	char err[2048];
+	snprintf(path, sizeof path, "%s/boxagent.db", home);
+	ba_store *store = with_store ? ba_store_open(path, err, sizeof err) : NULL;
+	if (with_store && !store)
+		die("store: %s", err);
+	char audit[1200];
+	snprintf(audit, sizeof audit, "%s/audit.log", home);
+
+	ba_agent_stats best = {0};
+	unsigned best_steps = 0;
+	double best_loop = -1;
+	for (unsigned r = 0; r < runs; r++) {
+		const char *tools[] = {tool};
+		ba_agent_options o = {.llm = cfg,
+		                      .model = "openai/gpt-4o-mini",
+		                      .workspace = ws,
+		                      .tool_manifests = tools,
+		                      .tool_count = 1,
+		                      .store = store,
+		                      .audit_log = audit,
+		                      .limits = {.max_steps = steps + 1}};
+		ba_agent *a = ba_agent_new(&o, err, sizeof err);
+		if (!a)
+			die("agent: %s", err);
+		ba_agent_result res;
+		ba_agent_stop stop = ba_agent_run(a, "Call noop until told otherwise.", &res);
+		if (stop != BA_AGENT_STOP_END || res.steps != steps + 1 ||
+		    res.tool_calls != steps) {
+			fprintf(stderr, "bench-agent: run %u stopped early (%s): %s\n", r + 1,
+			        ba_agent_stop_name(stop), res.message);
+			return 1;
+		}
+		double loop = (double)res.stats.loop_ns / res.steps;
+		if (best_loop < 0 || loop < best_loop) {
+			best_loop = loop;
+			best = res.stats;
+			best_steps = res.steps;
+		}
+		ba_agent_result_release(&res);
+		ba_agent_free(a);
+	}
+	ba_store_close(store);
+	ba_llm_config_free(cfg);
+	close(srv.stdin_fd);
+	waitpid(srv.pid, NULL, 0);
+
+	double n = best_steps;
+	printf("bench-agent: loop %.1f us/step (target < 1000 us%s); per step total %.2f ms, model "
+	       "%.2f ms, tool %.2f ms; %u steps (%u tool calls) %s, best of %u runs\n",
+	       best_loop / 1e3, best_loop < 1e6 ? "" : ": OVER", (double)best.total_ns / n / 1e6,
+	       (double)best.model_ns / n / 1e6, (double)best.tool_ns / n / 1e6, best_steps,
+	       best_steps - 1, with_store ? "with a SQLite store" : "without a store", runs);
+	return 0;
+}
