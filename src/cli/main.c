@@ -10,6 +10,7 @@
  * listed only once they work.
  */
 #include "cli/cli.h"
+#include "cli/agent_cmds.h"
 
 #include "core/version.h"
 
@@ -35,6 +36,14 @@ static const struct ba_cli_command commands[] = {
          ba_cli_cmd_tool, true},
         {"audit", "List and verify the audit log of capability decisions", ba_cli_audit_help,
          ba_cli_cmd_audit, true},
+        {"run", "Run the agent on one prompt, streaming its answer and tool calls", ba_cli_run_help,
+         ba_cli_cmd_run, false},
+        {"chat", "Talk with the agent: one prompt per line, one session", ba_cli_chat_help,
+         ba_cli_cmd_chat, false},
+        {"sessions", "List, show and delete stored agent sessions", ba_cli_sessions_help,
+         ba_cli_cmd_sessions, true},
+        {"policy", "Standing capability grants and denials per workspace", ba_cli_policy_help,
+         ba_cli_cmd_policy, true},
         {"help", "Show help for boxagent or one of its commands", help_help, cmd_help, false},
         {"version", "Print the version", version_help, cmd_version, false},
 };
