@@ -1,0 +1,104 @@
+# boxagent run against a misbehaving provider: a wrong key, rate limits,
+# server errors, a cut stream, malformed JSON, an unknown tool, arguments
+# that are not JSON, no provider at all, and a step limit. Each is a clear
+# message and the right exit status, or a retry that succeeds.
+. "$(dirname "$0")/lib/cli_agent.sh"
+
+export OPENAI_API_KEY=$OPENAI_KEY
+
+# No provider configured: the message says what to set; exit 2.
+set +e
+env -i PATH="$PATH" HOME="$WORK/nohome" BOXAGENT_HOME="$BOXAGENT_HOME" \
+	XDG_CONFIG_HOME="$WORK/xdg" "$BOXAGENT" run --workspace "$WS" hello >"$OUT" 2>"$ERR"
+STATUS=$?
+set -e
+LAST_ARGS="run (no provider)"
+expect_status 2
+expect_stderr_contains "OPENAI_API_KEY"
+expect_stderr_contains "ANTHROPIC_API_KEY"
+expect_stderr_contains "OLLAMA_HOST"
+# A provider named without its key says which variable.
+set +e
+env -i PATH="$PATH" HOME="$WORK/nohome" BOXAGENT_HOME="$BOXAGENT_HOME" \
+	XDG_CONFIG_HOME="$WORK/xdg" OPENAI_API_KEY=x "$BOXAGENT" run --model anthropic/claude-sonnet-4-5 \
+	hello >"$OUT" 2>"$ERR"
+STATUS=$?
+set -e
+expect_status 2
+expect_stderr_contains "ANTHROPIC_API_KEY"
+
+# 401: no retry, the variable to check is named, the key (quoted back by
+# the server) is not repeated; exit 1.
+fakellm fault_401.script
+check 1 run --workspace "$WS" hello
+expect_stderr_contains "401"
+expect_stderr_contains "OPENAI_API_KEY"
+expect_stderr_contains "stop: error"
+expect_stderr_lacks "[retry]"
+expect_requests 1
+no_keys
+
+# 429 with Retry-After: 1 - waited for, then the answer.
+fakellm fault_429.script
+check 0 run --workspace "$WS" hello
+expect_stdout "Hello from the first turn."
+expect_stderr_contains "[retry] attempt 1 in 1000 ms"
+expect_stderr_contains "429"
+expect_requests 2
+
+# 500, then the answer.
+fakellm fault_500.script
+check 0 run --workspace "$WS" hello
+expect_stdout "Hello from the first turn."
+expect_stderr_contains "[retry] attempt 1"
+expect_stderr_contains "500"
+expect_requests 2
+
+# A stream cut mid-way on both attempts: what was streamed is marked void
+# at the retry, and the run fails saying the stream was cut.
+fakellm fault_cut.script
+check 1 run --workspace "$WS" hello
+expect_stderr_contains "[retry]"
+expect_stderr_contains "cut off"
+expect_stderr_contains "stop: error"
+grep -qiE 'ended|cut|truncat' "$ERR" || fail "no clear message about the cut stream"
+expect_requests 2
+
+# Malformed JSON in the stream: a protocol error, not retried.
+fakellm fault_malformed.script
+check 1 run --workspace "$WS" hello
+expect_stderr_contains "JSON"
+expect_stderr_lacks "[retry]"
+expect_requests 1
+
+# An unknown tool: the model gets an error result and goes on.
+fakellm fault_unknown_tool.script
+check 0 run --workspace "$WS" hello
+expect_stdout "Sorry, that call failed."
+expect_stderr_contains "[tool] frobnicate"
+expect_stderr_contains "  error: "
+expect_requests 2
+expect_request_contains 2 "call_e2eUnkn07"
+expect_request_contains 2 "frobnicate"
+
+# Arguments that are not JSON: the same, the tool never runs.
+fakellm fault_bad_args.script
+check 0 run --workspace "$WS" hello
+expect_stdout "Sorry, that call failed."
+expect_stderr_contains "  error: "
+expect_requests 2
+expect_request_contains 2 "call_e2eBadA08"
+grep -qi 'json' "$(request 2)" || fail "the model was not told its arguments are not JSON"
+
+# --max-steps 1: the model asks for a tool after its one call; the run
+# stops there, exit 4, and the session says why.
+fakellm max_steps.script
+check 4 run --workspace "$WS" --max-steps 1 "list it"
+expect_stderr_contains "limit of 1 model call"
+expect_stderr_contains "stop: max_steps"
+expect_requests 1
+ID=$(session_id)
+check 0 sessions show "$ID"
+expect_stdout_contains "max_steps"
+
+no_keys
