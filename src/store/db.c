@@ -42,7 +42,6 @@ static const char *const migrations[] = {
         " output_tokens INTEGER NOT NULL DEFAULT 0,"
         " cost_usd REAL NOT NULL DEFAULT 0,"
         " steps INTEGER NOT NULL DEFAULT 0);"
-        "CREATE INDEX sessions_by_update ON sessions (updated_ms, created_ms);"
         "CREATE TABLE messages ("
         " session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,"
         " seq INTEGER NOT NULL,"

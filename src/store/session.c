@@ -422,28 +422,16 @@ int ba_store_session_delete(ba_store *store, const char *id, char *err, size_t e
 	return 0;
 }
 
-/* Marks the session as touched now, inside the caller's transaction.
- * 0, or -1 when there is no such session (err says so). */
-static int touch_session(ba_store *store, const char *id, char *err, size_t err_len)
+/* The message for a failed append: the foreign key names a missing
+ * session (checked by SQLite in the same statement, so no race). */
+static int append_error(ba_store *store, const char *id, const char *what, char *err,
+                        size_t err_len)
 {
-	int b = 0; /* the bind calls' results, ORed */
-	static const char sql[] = "UPDATE sessions SET updated_ms = ?2 WHERE id = ?1";
-	sqlite3_stmt *st = ba_store__stmt(store, STMT_SESSION_TOUCH, sql, err, err_len);
-	int rc;
-
-	if (!st)
-		return -1;
-	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
-	b |= store->sq->bind_int64(st, 2, ba_store__now_ms());
-	rc = ba_store__step(store, st, b);
-	ba_store__done(store, st);
-	if (rc != SQLITE_DONE)
-		return ba_store__db_error(store, "updating a session", err, err_len);
-	if (store->sq->changes(store->db) == 0) {
+	if (store->sq->extended_errcode(store->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
 		ba_store__fmt(err, err_len, "no session %s", id);
 		return -1;
 	}
-	return 0;
+	return ba_store__db_error(store, what, err, err_len);
 }
 
 /* ------------------------------------------------------------ messages */
@@ -550,6 +538,10 @@ int ba_store_message_append(ba_store *store, const char *session_id, const ba_ll
                             char *err, size_t err_len)
 {
 	int b = 0; /* the bind calls' results, ORed */
+	/* One statement, so one transaction of its own: SQLite takes the
+	 * write lock before the subquery reads, so concurrent appenders
+	 * never compute the same seq. No session row is touched, which
+	 * keeps an append to two pages of the write-ahead log. */
 	static const char sql[] =
 	        "INSERT INTO messages (session_id, seq, time_ms, role, text, tool_calls, "
 	        "tool_call_id, tool_name, is_error) VALUES (?1, "
@@ -579,15 +571,11 @@ int ba_store_message_append(ba_store *store, const char *session_id, const ba_ll
 		free(calls);
 		return -1;
 	}
-	if (ba_store__begin(store, err, err_len) != 0) {
+	st = ba_store__stmt(store, STMT_MESSAGE_INSERT, sql, err, err_len);
+	if (!st) {
 		free(calls);
 		return -1;
 	}
-	if (touch_session(store, id, err, err_len) != 0)
-		goto fail;
-	st = ba_store__stmt(store, STMT_MESSAGE_INSERT, sql, err, err_len);
-	if (!st)
-		goto fail;
 	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
 	b |= store->sq->bind_int64(st, 2, ba_store__now_ms());
 	b |= store->sq->bind_text(st, 3, role_names[msg->role], -1, SQLITE_STATIC);
@@ -598,16 +586,10 @@ int ba_store_message_append(ba_store *store, const char *session_id, const ba_ll
 	b |= store->sq->bind_int64(st, 8, msg->is_error ? 1 : 0);
 	rc = ba_store__step(store, st, b);
 	ba_store__done(store, st);
-	if (rc != SQLITE_DONE) {
-		ba_store__db_error(store, "appending a message", err, err_len);
-		goto fail;
-	}
 	free(calls);
-	return ba_store__commit(store, err, err_len);
-fail:
-	free(calls);
-	ba_store__rollback(store);
-	return -1;
+	if (rc != SQLITE_DONE)
+		return append_error(store, id, "appending a message", err, err_len);
+	return 0;
 }
 
 static void free_message(ba_llm_message *m)
@@ -836,6 +818,7 @@ int ba_store_event_append(ba_store *store, const char *session_id, const char *k
                           const char *json, char *err, size_t err_len)
 {
 	int b = 0; /* the bind calls' results, ORed */
+	/* One statement, one transaction (see ba_store_message_append). */
 	static const char sql[] =
 	        "INSERT INTO events (session_id, seq, time_ms, kind, json) VALUES (?1, "
 	        "(SELECT coalesce(max(seq), 0) + 1 FROM events WHERE session_id = ?1), "
@@ -878,27 +861,18 @@ int ba_store_event_append(ba_store *store, const char *session_id, const char *k
 		return -1;
 	}
 	json_decref(parsed);
-	if (ba_store__begin(store, err, err_len) != 0)
-		return -1;
-	if (touch_session(store, id, err, err_len) != 0)
-		goto fail;
 	st = ba_store__stmt(store, STMT_EVENT_INSERT, sql, err, err_len);
 	if (!st)
-		goto fail;
+		return -1;
 	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
 	b |= store->sq->bind_int64(st, 2, ba_store__now_ms());
 	b |= store->sq->bind_text(st, 3, kind, -1, SQLITE_STATIC);
 	b |= store->sq->bind_text(st, 4, json, (int)len, SQLITE_STATIC);
 	rc = ba_store__step(store, st, b);
 	ba_store__done(store, st);
-	if (rc != SQLITE_DONE) {
-		ba_store__db_error(store, "appending an event", err, err_len);
-		goto fail;
-	}
-	return ba_store__commit(store, err, err_len);
-fail:
-	ba_store__rollback(store);
-	return -1;
+	if (rc != SQLITE_DONE)
+		return append_error(store, id, "appending an event", err, err_len);
+	return 0;
 }
 
 void ba_store_events_free(ba_store_event *events, size_t count)

@@ -223,11 +223,14 @@ TEST(session_list_newest_first_and_delete)
 	nanosleep(&ms, NULL);
 	new_session(s, &c);
 	nanosleep(&ms, NULL);
-	/* Activity moves a session to the front. */
+	/* An update moves a session to the front; appends do not. */
 	append_text(s, a.id, BA_LLM_ROLE_USER, "again");
 	CHECK_EQ_INT(
 	        ba_store_event_append(s, b.id, "usage", "{\"input_tokens\":3}", err, sizeof(err)),
 	        0);
+	CHECK_EQ_INT(ba_store_session_update(s, &a, err, sizeof(err)), 0);
+	nanosleep(&ms, NULL);
+	CHECK_EQ_INT(ba_store_session_update(s, &b, err, sizeof(err)), 0);
 	CHECK_EQ_INT(ba_store_session_list(s, 10, &list, &n, err, sizeof(err)), 0);
 	CHECK_EQ_UINT(n, 3);
 	CHECK_EQ_STR(list[0].id, b.id);
