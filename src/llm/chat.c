@@ -161,17 +161,6 @@ static void status_text(int status, char *out, size_t out_len)
 		msg_set(out, out_len, "HTTP %d", status);
 }
 
-/* "1.5 s", "120 s", "250 ms" */
-static void fmt_ms(uint64_t ms, char *out, size_t out_len)
-{
-	if (ms >= 1000 && ms % 1000 == 0)
-		msg_set(out, out_len, "%llu s", (unsigned long long)(ms / 1000));
-	else if (ms >= 1000)
-		msg_set(out, out_len, "%.1f s", (double)ms / 1000.0);
-	else
-		msg_set(out, out_len, "%llu ms", (unsigned long long)ms);
-}
-
 /* -------------------------------------------------------------- backoff */
 
 /* xorshift64*: jitter only, nothing secret depends on it. */
@@ -515,8 +504,8 @@ static ba_llm_status try_model(struct chat *c, const char *model, char *msg, siz
 			/* Waiting that long is not a retry any more; say so
 			 * and let the fallback chain (or the user) decide. */
 			char why[128];
-			fmt_ms(o.retry_after_ms, wait_text, sizeof(wait_text));
-			fmt_ms(p->retry_max_ms, max_text, sizeof(max_text));
+			ba_llm_format_ms(o.retry_after_ms, wait_text, sizeof(wait_text));
+			ba_llm_format_ms(p->retry_max_ms, max_text, sizeof(max_text));
 			msg_set(why, sizeof(why),
 			        "the server asked to wait %s, longer than the %s retry limit",
 			        wait_text, max_text);

@@ -425,22 +425,22 @@ static void url_host_port(const char *url, char *out, size_t out_len)
 		snprintf(out, out_len, "(no host)");
 		return;
 	}
-	/* A port is present when the text after the last ':' is all digits
-	 * and that ':' is not inside an IPv6 literal. */
+	/* A port is present when there is a ':' after the host, which for
+	 * an IPv6 literal means after its ']'. */
 	{
-		const char *colon = NULL;
-		for (const char *c = start; c < end; c++)
-			if (*c == ':')
-				colon = c;
-		if (colon && (start[0] != '[' || colon > (const char *)memchr(start, ']', n)))
+		const char *host_end = start;
+		if (start[0] == '[') {
+			const char *rb = memchr(start, ']', n);
+			host_end = rb ? rb + 1 : end;
+		}
+		if (memchr(host_end, ':', (size_t)(end - host_end)))
 			snprintf(out, out_len, "%.*s", (int)n, start);
 		else
 			snprintf(out, out_len, "%.*s:%s", (int)n, start, https ? "443" : "80");
 	}
 }
 
-/* "1.5 s", "120 s", "250 ms" */
-static void fmt_duration(uint64_t ms, char *out, size_t out_len)
+void ba_llm_format_ms(uint64_t ms, char *out, size_t out_len)
 {
 	if (ms >= 1000 && ms % 1000 == 0)
 		snprintf(out, out_len, "%llu s", (unsigned long long)(ms / 1000));
@@ -680,7 +680,7 @@ ba_llm_status ba_llm_http_post(const ba_llm_http_request *req, ba_llm_http_resul
 		return result->status;
 	}
 	if (t.why == ABORT_IDLE) {
-		fmt_duration(req->idle_timeout_ms, dur, sizeof(dur));
+		ba_llm_format_ms(req->idle_timeout_ms, dur, sizeof(dur));
 		result->status = BA_LLM_ERR_TIMEOUT;
 		set_message(result, NULL, "no data for %s from %s", dur, host);
 		return result->status;
@@ -693,12 +693,12 @@ ba_llm_status ba_llm_http_post(const ba_llm_http_request *req, ba_llm_http_resul
 			uint64_t c = req->connect_timeout_ms;
 			if (!c || (total_ms && total_ms < c))
 				c = total_ms;
-			fmt_duration(c, dur, sizeof(dur));
+			ba_llm_format_ms(c, dur, sizeof(dur));
 			set_message(result, NULL, "connect to %s timed out after %s", host, dur);
 		} else if (deadline_bound) {
 			set_message(result, NULL, "the deadline passed while waiting for %s", host);
 		} else {
-			fmt_duration(total_ms, dur, sizeof(dur));
+			ba_llm_format_ms(total_ms, dur, sizeof(dur));
 			set_message(result, NULL, "the request to %s took longer than %s", host,
 			            dur);
 		}

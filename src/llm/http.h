@@ -73,4 +73,7 @@ int ba_llm_parse_retry_after(const char *value, int64_t now, uint64_t *ms);
  * written there. chat.c uses it on every message it makes. */
 size_t ba_llm_scrub(char *text, size_t len, const char *secret);
 
+/* A duration for messages: "250 ms", "1.5 s", "120 s". */
+void ba_llm_format_ms(uint64_t ms, char *out, size_t out_len);
+
 #endif /* BA_LLM_HTTP_H */

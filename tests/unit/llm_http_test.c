@@ -421,6 +421,30 @@ TEST(post_reports_connection_refused_with_the_address)
 	ba_llm_http_result_release(&r);
 }
 
+TEST(post_names_the_host_without_userinfo_and_with_the_default_port)
+{
+	ba_llm_http_request req;
+	ba_llm_http_result r;
+	struct sink sink = {0};
+	char url[128], want[64];
+	unsigned port = closed_port();
+
+	request_init(&req, url, sizeof(url), NULL, &sink);
+	snprintf(url, sizeof(url), "http://me:sk-test-SECRET-0123456789@[::1]:%u/v1", port);
+	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_ERR_NETWORK);
+	snprintf(want, sizeof(want), "connect to [::1]:%u failed: ", port);
+	CHECK(strncmp(r.message, want, strlen(want)) == 0);
+	CHECK(!strstr(r.message, "me:"));
+	ba_llm_http_result_release(&r);
+
+	/* Port 80 on loopback is not expected to be served here; the
+	 * message must still name it. */
+	snprintf(url, sizeof(url), "http://127.0.0.1/v1");
+	if (ba_llm_http_post(&req, &r) == BA_LLM_ERR_NETWORK)
+		CHECK_CONTAINS(r.message, "connect to 127.0.0.1:80 failed: ");
+	ba_llm_http_result_release(&r);
+}
+
 TEST(post_reports_a_cut_stream_with_its_byte_count)
 {
 	struct server s = start_server("response\n"
