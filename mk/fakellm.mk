@@ -15,3 +15,4 @@ RUN_DEPS += $(FAKELLM)
 # Its own test starts it; building the test builds it too, so
 # `make unit-test-bins` followed by running the binary directly works.
 $(BUILD)/tests/support_fakellm_test: | $(FAKELLM)
+$(BUILD)/tests/llm_http_test $(BUILD)/tests/llm_chat_test: | $(FAKELLM)
