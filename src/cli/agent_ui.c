@@ -408,7 +408,7 @@ void ba_cli_ui_end_run(ba_cli_ui *ui, const ba_agent_result *r, const char *sess
 	        " %u step%s, %u tool call%s, %" PRIu64 " tokens (%" PRIu64 " in, %" PRIu64 " out)",
 	        r->steps, r->steps == 1 ? "" : "s", r->tool_calls, r->tool_calls == 1 ? "" : "s",
 	        in + out, in, out);
-	if (r->cost_usd >= 0)
+	if (r->cost_usd > 0) /* unknown prices (< 0) and nothing spent say nothing */
 		fprintf(stderr, ", $%.4f", r->cost_usd);
 	fputs(", ", stderr);
 	put_duration_ms(stderr, r->stats.total_ns / 1000000);

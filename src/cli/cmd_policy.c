@@ -166,7 +166,7 @@ static int cmd_list(int argc, char **argv)
 		fprintf(stderr, "no policy entries%s%s\n", p.workspace ? " for " : "",
 		        p.workspace ? ws : "");
 	else if (!p.json)
-		printf("%-5s  %-16s  %-40s  %s\n", "", "TOOL", "CAPABILITY", "WORKSPACE");
+		printf("%-8s  %-16s  %-40s  %s\n", "DECISION", "TOOL", "CAPABILITY", "WORKSPACE");
 	for (size_t i = 0; i < count; i++) {
 		const ba_policy_entry *e = &entries[i];
 		if (p.json) {
@@ -183,7 +183,7 @@ static int cmd_list(int argc, char **argv)
 			free(text);
 			json_decref(o);
 		} else {
-			printf("%-5s  %-16s  %-40s  ", e->allow ? "allow" : "deny", e->tool,
+			printf("%-8s  %-16s  %-40s  ", e->allow ? "allow" : "deny", e->tool,
 			       e->capability);
 			ba_cli_ui_put_safe(stdout, e->workspace, strlen(e->workspace),
 			                   sizeof e->workspace, false);

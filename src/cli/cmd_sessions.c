@@ -79,6 +79,67 @@ static void format_utc(int64_t ms, char *out, size_t len)
 	snprintf(out + n, len - n, ".%03dZ", (int)(ms % 1000 < 0 ? 0 : ms % 1000));
 }
 
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t min, cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, min = 0x80, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, min = 0x800, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, min = 0x10000, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* A JSON string of text, which may hold invalid UTF-8 (a tool's output):
+ * jansson refuses that, so bad bytes become U+FFFD, as in the events. */
+static json_t *jstr(const char *text)
+{
+	json_t *v;
+
+	if (!text)
+		return json_null();
+	if ((v = json_string(text)) != NULL)
+		return v;
+	size_t n = strlen(text), o = 0;
+	char *fixed = malloc(n * 3 + 1);
+	if (!fixed)
+		return json_null();
+	const unsigned char *s = (const unsigned char *)text;
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_len(s + i, n - i);
+		if (len) {
+			memcpy(fixed + o, s + i, len);
+			o += len;
+			i += len;
+		} else {
+			memcpy(fixed + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	fixed[o] = '\0';
+	v = json_string(fixed);
+	free(fixed);
+	return v ? v : json_null();
+}
+
 static json_t *session_json(const ba_session_info *s)
 {
 	char created[40], updated[40];
@@ -90,10 +151,9 @@ static json_t *session_json(const ba_session_info *s)
 	json_object_set_new(o, "updated", json_string(updated));
 	json_object_set_new(o, "status", json_string(ba_session_status_name(s->status)));
 	json_object_set_new(o, "stop", json_string(s->stop));
-	json_object_set_new(o, "model", json_string(s->model));
-	json_object_set_new(o, "workspace",
-	                    s->workspace[0] ? json_string(s->workspace) : json_null());
-	json_object_set_new(o, "title", json_string(s->title));
+	json_object_set_new(o, "model", jstr(s->model));
+	json_object_set_new(o, "workspace", s->workspace[0] ? jstr(s->workspace) : json_null());
+	json_object_set_new(o, "title", jstr(s->title));
 	json_object_set_new(o, "steps", json_integer((json_int_t)s->steps));
 	json_object_set_new(o, "messages", json_integer((json_int_t)s->message_count));
 	json_object_set_new(o, "input_tokens", json_integer((json_int_t)s->input_tokens));
@@ -374,24 +434,24 @@ static json_t *message_json(const ba_llm_message *m)
 	json_t *o = json_object();
 	json_object_set_new(o, "role", json_string(ba_llm_role_name(m->role)));
 	if (m->text)
-		json_object_set_new(o, "text", json_string(m->text));
+		json_object_set_new(o, "text", jstr(m->text));
 	if (m->tool_call_count) {
 		json_t *calls = json_array();
 		for (size_t i = 0; i < m->tool_call_count; i++) {
 			const ba_llm_tool_call *c = &m->tool_calls[i];
 			json_t *call = json_object();
-			json_object_set_new(call, "id", json_string(c->id ? c->id : ""));
-			json_object_set_new(call, "name", json_string(c->name ? c->name : ""));
+			json_object_set_new(call, "id", jstr(c->id ? c->id : ""));
+			json_object_set_new(call, "name", jstr(c->name ? c->name : ""));
 			json_object_set_new(call, "arguments",
-			                    json_string(c->arguments ? c->arguments : ""));
+			                    jstr(c->arguments ? c->arguments : ""));
 			json_array_append_new(calls, call);
 		}
 		json_object_set_new(o, "tool_calls", calls);
 	}
 	if (m->role == BA_LLM_ROLE_TOOL) {
 		json_object_set_new(o, "tool_call_id",
-		                    json_string(m->tool_call_id ? m->tool_call_id : ""));
-		json_object_set_new(o, "tool_name", json_string(m->tool_name ? m->tool_name : ""));
+		                    jstr(m->tool_call_id ? m->tool_call_id : ""));
+		json_object_set_new(o, "tool_name", jstr(m->tool_name ? m->tool_name : ""));
 		json_object_set_new(o, "is_error", json_boolean(m->is_error));
 	}
 	return o;
@@ -425,9 +485,9 @@ static int cmd_show(int argc, char **argv)
 	ba_store_event *events = NULL;
 	size_t msg_count = 0, event_count = 0;
 	char err[1024] = "";
-	int status = BA_EXIT_OK, r;
+	int status = BA_EXIT_OK;
 
-	if ((r = ba_store_session_get(store, id, &info, err, sizeof err)) != 0 ||
+	if (ba_store_session_get(store, id, &info, err, sizeof err) != 0 ||
 	    ba_store_messages_load(store, info.id, &msgs, &msg_count, err, sizeof err) != 0 ||
 	    ba_store_events_load(store, info.id, &events, &event_count, err, sizeof err) != 0) {
 		ba_cli_error("%s", err);
