@@ -49,6 +49,22 @@ expect_requests 3
 ID=$(session_id)
 [ -n "$ID" ] || fail "no session id in the summary line"
 
+# BOXAGENT_TOOL_PATH comes before the tools next to the binary: a copy of
+# list_dir with its own description stands in for the core one.
+mkdir -p "$WORK/mytools/list_dir"
+cp "$(dirname "$BOXAGENT")/tools/list_dir/list_dir.wasm" "$WORK/mytools/list_dir/"
+sed 's/List the files/MY-OWN-LIST_DIR: List the files/' \
+	"$(dirname "$BOXAGENT")/tools/list_dir/tool.yaml" >"$WORK/mytools/list_dir/tool.yaml"
+fakellm openai_ls_read.script "$WORK/log-toolpath"
+export BOXAGENT_TOOL_PATH="$WORK/empty:$WORK/mytools"
+check 0 run --workspace "$WS" --tool list_dir --tool read_file "What do my notes say?"
+expect_request_contains 1 "MY-OWN-LIST_DIR"
+unset BOXAGENT_TOOL_PATH
+fakellm openai_ls_read.script
+check 0 run --model openai/gpt-4o-mini --workspace "$WS" --tool list_dir --tool read_file \
+	"What do my notes say?"
+ID=$(session_id)
+
 # What the model was sent: the prompt, the tools, then the results marked
 # as untrusted data.
 expect_request_contains 1 "What do my notes say?"
