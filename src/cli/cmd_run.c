@@ -667,8 +667,11 @@ int ba_cli_cmd_chat(int argc, char **argv)
 			fflush(stderr);
 		}
 		int r = read_line(&line);
-		if (r == 0)
+		if (r == 0) {
+			if (interactive) /* Ctrl-D leaves the cursor after "you> " */
+				fputc('\n', stderr);
 			break;
+		}
 		if (r == -2 || ba_cli_signals_interrupted()) {
 			if (interactive)
 				fputc('\n', stderr);

@@ -78,6 +78,45 @@ rm -f "$WS/out.txt"
 check 0 policy list --workspace "$WS" --tool write_file
 expect_stdout_contains "fs.write:/workspace"
 
+# chat on a terminal: Ctrl-C cancels the turn and the chat goes on; at the
+# prompt it ends the chat with 130. The feeder waits for each step.
+wait_for() { # FILE TEXT: until FILE contains TEXT (at most 10 s)
+	i=0
+	until grep -qF -- "$2" "$1" 2>/dev/null || [ $i -ge 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+fakellm slow.script
+set +e
+{
+	wait_for "$WORK/chat.out" "you> "
+	printf 'tell me slowly\n'
+	i=0
+	until [ -f "$(request 1)" ] || [ $i -ge 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	sleep 0.3
+	printf '\003'
+	wait_for "$WORK/chat.out" "stop: cancelled"
+	printf '/session\n'
+	sleep 0.3
+	printf '\003'
+	sleep 0.5
+} | script -qefc "$BOXAGENT chat --workspace $WS" /dev/null >"$WORK/chat.out" 2>&1
+STATUS=$?
+set -e
+cp "$WORK/chat.out" "$OUT"
+LAST_ARGS="chat (interrupted twice)"
+expect_status 130
+expect_stdout_contains "boxagent chat with openai/gpt-4o-mini"
+expect_stdout_contains "cancelling"
+expect_stdout_contains "stop: cancelled"
+expect_stdout_contains "(resume with: boxagent chat --session"
+# /session answered after the cancelled turn: the chat went on.
+grep -q '^[0-9a-f]\{16\}' "$OUT" || fail "no session id printed after the cancelled turn"
+
 # ... so a run with no terminal gets it from the policy.
 fakellm write.script
 check 0 run --workspace "$WS" --tool write_file write-it
