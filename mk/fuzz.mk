@@ -13,8 +13,9 @@
 # into $(FUZZ_DIR)/obj/, so these objects never mix with the normal build.
 #
 # Targets: load, run (the wasm engine); url, caps, addr, secrets, manifest,
-# audit (the sandbox's parsers of outside input). Each is fuzz/fuzz_NAME.c
-# with its seeds in fuzz/corpus/NAME/.
+# audit (the sandbox's parsers of outside input); llm_config, llm_stream
+# (the provider configuration and the model's streamed answers). Each is
+# fuzz/fuzz_NAME.c with its seeds in fuzz/corpus/NAME/.
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
@@ -30,7 +31,7 @@ FUZZ_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(CURL_C
 	$(FUZZ_SAN)
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 
-FUZZ_TARGETS := load run url caps addr secrets manifest audit
+FUZZ_TARGETS := load run url caps addr secrets manifest audit llm_config
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_LIB := $(FUZZ_DIR)/libboxagent-fuzz.a
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) \
@@ -51,6 +52,7 @@ FUZZ_OPTS_addr := -max_len=64
 FUZZ_OPTS_secrets := -max_len=4096
 FUZZ_OPTS_manifest := -max_len=16384 -dict=fuzz/manifest.dict
 FUZZ_OPTS_audit := -max_len=40000 -dict=fuzz/audit.dict
+FUZZ_OPTS_llm_config := -max_len=8192 -dict=fuzz/llm_config.dict
 
 .PHONY: fuzz-build fuzz-replay fuzz-diff fuzz-corpus
 

@@ -145,7 +145,7 @@ typedef struct ba_llm_config {
  *   OLLAMA_HOST ("host:port" or a URL)   provider "ollama", OpenAI API at
  *        OLLAMA_HOST/v1, no key
  *   BOXAGENT_MODEL   the default model
- * The file (YAML, docs/agent.md has the format) adds providers (any
+ * The file (YAML, docs/providers.md has the format) adds providers (any
  * name, api openai|anthropic, base_url, api_key_env naming the variable
  * holding the key - keys are never written in the file), overrides the
  * built-in ones field by field, and sets default_model, fallback and
