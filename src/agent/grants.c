@@ -193,16 +193,7 @@ int ba_agent__grants_decide(ba_agent_grants *g, const ba_manifest *m, ba_agent_d
 		goto out;
 	}
 	const ba_capset *declared = m->declared;
-	/* The policy is read for every call: another process (`boxagent
-	 * policy`, another agent's "always") may have changed it. */
-	if (g->store && g->workspace && declared->count > 0) {
-		char e[512];
-		if (ba_store_policy_list(g->store, g->workspace, m->name, &entries, &entry_count, e,
-		                         sizeof e) != 0) {
-			snprintf(err, err_len, "workspace policy: %s", e);
-			goto out;
-		}
-	}
+	bool policy_read = false;
 
 	for (size_t i = 0; i < declared->count && i < BA_CAPSET_MAX; i++) {
 		const ba_cap *d = &declared->caps[i];
@@ -223,6 +214,18 @@ int ba_agent__grants_decide(ba_agent_grants *g, const ba_manifest *m, ba_agent_d
 			continue;
 		}
 
+		/* The policy is read for every call that needs it (not once per
+		 * agent): another process - `boxagent policy`, another agent's
+		 * "always" - may have changed it. */
+		if (!policy_read && g->store && g->workspace) {
+			char pe[512];
+			if (ba_store_policy_list(g->store, g->workspace, m->name, &entries,
+			                         &entry_count, pe, sizeof pe) != 0) {
+				snprintf(err, err_len, "workspace policy: %s", pe);
+				goto out;
+			}
+			policy_read = true;
+		}
 		/* The policy: denies first, and they win. */
 		bool denied = false, policy_allowed = false;
 		char e[BA_CAP_TEXT_MAX + 128];
