@@ -363,6 +363,15 @@ void ba_cli_ui_begin_run(ba_cli_ui *ui)
 	ui->call_denied_len = 0;
 }
 
+ba_store *ba_cli_open_store(void)
+{
+	char err[1024] = "";
+	ba_store *store = ba_store_open(NULL, err, sizeof err);
+	if (!store)
+		ba_cli_error("%s", err);
+	return store;
+}
+
 int ba_cli_ui_exit_status(ba_agent_stop stop)
 {
 	switch (stop) {

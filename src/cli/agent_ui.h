@@ -69,6 +69,10 @@ void ba_cli_ui_end_run(ba_cli_ui *ui, const ba_agent_result *result, const char 
  * of input ("..." after a cut). */
 void ba_cli_ui_put_safe(FILE *f, const char *text, size_t len, size_t max, bool keep_newlines);
 
+/* The store at its default place ($BOXAGENT_HOME/boxagent.db), or NULL
+ * after saying why on stderr. */
+ba_store *ba_cli_open_store(void);
+
 /* Exit status for a run that stopped with stop (docs/cli.md). */
 int ba_cli_ui_exit_status(ba_agent_stop stop);
 

@@ -131,15 +131,6 @@ static int canonical(const char *dir, bool must_exist, char *out, size_t len)
 	return BA_EXIT_OK;
 }
 
-static ba_store *open_store(void)
-{
-	char err[1024] = "";
-	ba_store *store = ba_store_open(NULL, err, sizeof err);
-	if (!store)
-		ba_cli_error("%s", err);
-	return store;
-}
-
 static int cmd_list(int argc, char **argv)
 {
 	policy_args p;
@@ -150,7 +141,7 @@ static int cmd_list(int argc, char **argv)
 		return status;
 	if (p.workspace && (status = canonical(p.workspace, false, ws, sizeof ws)) != BA_EXIT_OK)
 		return status;
-	ba_store *store = open_store();
+	ba_store *store = ba_cli_open_store();
 	if (!store)
 		return BA_EXIT_FAILED;
 	ba_policy_entry *entries = NULL;
@@ -206,7 +197,7 @@ static int cmd_change(int argc, char **argv, int action)
 	if ((status = canonical(p.workspace, action != 0, ws, sizeof ws)) != BA_EXIT_OK)
 		return status;
 	const char *tool = p.tool ? p.tool : "*";
-	ba_store *store = open_store();
+	ba_store *store = ba_cli_open_store();
 	if (!store)
 		return BA_EXIT_FAILED;
 	if (action != 0) {

@@ -180,12 +180,15 @@ static const char *parse_usd(const char *text, double *out)
 	return NULL;
 }
 
-/* --help anywhere before "--" (main.c handles it only alone). */
-static bool wants_help(int argc, char **argv)
+/* --help anywhere before "--" (main.c handles it only alone): prints
+ * help and says so. */
+static bool wants_help(int argc, char **argv, const char *help)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (ba_cli_flag(argv[i], "help") || strcmp(argv[i], "-h") == 0)
+		if (ba_cli_flag(argv[i], "help") || strcmp(argv[i], "-h") == 0) {
+			fputs(help, stdout);
 			return true;
+		}
 	return false;
 }
 
@@ -418,11 +421,9 @@ static int setup(agent_cli *a)
 	if (!a->config)
 		return ba_cli_usage_error("%s", err);
 
-	a->store = ba_store_open(NULL, err, sizeof err);
-	if (!a->store) {
-		ba_cli_error("%s", err);
+	a->store = ba_cli_open_store();
+	if (!a->store)
 		return BA_EXIT_FAILED;
-	}
 	if (a->session) {
 		/* Resuming: the session's model and workspace, unless given. */
 		info = calloc(1, sizeof *info);
@@ -551,15 +552,12 @@ static bool blank(const char *s)
 
 int ba_cli_cmd_run(int argc, char **argv)
 {
+	if (wants_help(argc, argv, ba_cli_run_help))
+		return BA_EXIT_OK;
 	agent_cli *a = calloc(1, sizeof *a);
 	char *prompt = NULL;
 	int status;
 
-	if (wants_help(argc, argv)) {
-		free(a);
-		fputs(ba_cli_run_help, stdout);
-		return BA_EXIT_OK;
-	}
 	if (!a)
 		return ba_cli_usage_error("out of memory");
 	a->words = calloc((size_t)argc, sizeof *a->words);
@@ -633,15 +631,12 @@ static void chat_say(const agent_cli *a, const char *text)
 
 int ba_cli_cmd_chat(int argc, char **argv)
 {
+	if (wants_help(argc, argv, ba_cli_chat_help))
+		return BA_EXIT_OK;
 	agent_cli *a = calloc(1, sizeof *a);
 	ba_buf line;
 	int status, last = BA_EXIT_OK;
 
-	if (wants_help(argc, argv)) {
-		free(a);
-		fputs(ba_cli_chat_help, stdout);
-		return BA_EXIT_OK;
-	}
 	if (!a)
 		return ba_cli_usage_error("out of memory");
 	a->chat = true;

@@ -48,15 +48,6 @@ const char ba_cli_sessions_help[] =
         "Exit status: 0 success, 1 no such session or the store failed, 2 usage\n"
         "error.\n";
 
-static ba_store *open_store(void)
-{
-	char err[1024] = "";
-	ba_store *store = ba_store_open(NULL, err, sizeof err);
-	if (!store)
-		ba_cli_error("%s", err);
-	return store;
-}
-
 /* "2026-01-02 15:04" in local time (local for people, UTC in JSON). */
 static void format_local(int64_t ms, char *out, size_t len, bool seconds)
 {
@@ -204,7 +195,7 @@ static int cmd_list(int argc, char **argv)
 			                          argv[i]);
 		}
 	}
-	ba_store *store = open_store();
+	ba_store *store = ba_cli_open_store();
 	if (!store)
 		return BA_EXIT_FAILED;
 	ba_session_info *list = NULL;
@@ -477,7 +468,7 @@ static int cmd_show(int argc, char **argv)
 	if (!id)
 		return ba_cli_usage_error("usage: boxagent sessions show ID [--full] [--json]");
 
-	ba_store *store = open_store();
+	ba_store *store = ba_cli_open_store();
 	if (!store)
 		return BA_EXIT_FAILED;
 	ba_session_info info;
@@ -552,7 +543,7 @@ static int cmd_delete(int argc, char **argv)
 {
 	if (argc != 2 || argv[1][0] == '-')
 		return ba_cli_usage_error("usage: boxagent sessions delete ID");
-	ba_store *store = open_store();
+	ba_store *store = ba_cli_open_store();
 	if (!store)
 		return BA_EXIT_FAILED;
 	ba_session_info info;

@@ -36,29 +36,6 @@ expect_stderr_contains "OPENAI_API_KEY"
 expect_stderr_contains "stop: error"
 expect_stderr_lacks "[retry]"
 expect_requests 1
-# The fallback chain: gpt-4o-mini fails for good, gpt-4o answers.
-cat "$BOXAGENT_CONFIG" >"$WORK/fallback.yaml"
-echo 'fallback: [openai/gpt-4o]' >>"$WORK/fallback.yaml"
-fakellm fallback.script
-check 0 run --config "$WORK/fallback.yaml" --model openai/gpt-4o-mini "hello"
-expect_stdout "Hello from the first turn."
-expect_stderr_contains "[fallback] openai/gpt-4o-mini failed"
-expect_stderr_contains "trying openai/gpt-4o"
-expect_request_contains 1 '"model":"gpt-4o-mini"'
-expect_request_contains 3 '"model":"gpt-4o"'
-check 2 run --config "$WORK/nosuch.yaml" "hello"
-expect_stderr_contains "nosuch.yaml"
-
-# --max-tokens: the first answer's 612+14 tokens are over 100.
-fakellm openai_ls_read.script
-check 4 run --workspace "$WS" --max-tokens 100 "list it"
-expect_stderr_contains "stop: max_tokens"
-
-# --timeout: the answer trickles in for longer than the run may take.
-fakellm slow.script
-check 4 run --workspace "$WS" --timeout 700ms "take your time"
-expect_stderr_contains "stop: timeout"
-
 no_keys
 
 # 429 with Retry-After: 1 - waited for, then the answer.

@@ -12,11 +12,7 @@ fakellm slow.script
 set +e
 "$BOXAGENT" run --workspace "$WS" "take your time" >"$OUT" 2>"$ERR" &
 pid=$!
-i=0
-until [ -f "$(request 1)" ] || [ $i -ge 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
+wait_request 1
 sleep 0.3
 kill -INT "$pid"
 wait "$pid"
@@ -80,23 +76,12 @@ expect_stdout_contains "fs.write:/workspace"
 
 # chat on a terminal: Ctrl-C cancels the turn and the chat goes on; at the
 # prompt it ends the chat with 130. The feeder waits for each step.
-wait_for() { # FILE TEXT: until FILE contains TEXT (at most 10 s)
-	i=0
-	until grep -qF -- "$2" "$1" 2>/dev/null || [ $i -ge 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
 fakellm slow.script
 set +e
 {
 	wait_for "$WORK/chat.out" "you> "
 	printf 'tell me slowly\n'
-	i=0
-	until [ -f "$(request 1)" ] || [ $i -ge 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
+	wait_request 1
 	sleep 0.3
 	printf '\003'
 	wait_for "$WORK/chat.out" "stop: cancelled"

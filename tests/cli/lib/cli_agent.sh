@@ -114,6 +114,22 @@ start_httpd() {
 request() {
 	printf '%s/%03d.http' "$LLM_LOG" "$1"
 }
+# wait_for FILE TEXT: until FILE contains TEXT, at most 10 s.
+wait_for() {
+	i=0
+	until grep -qF -- "$2" "$1" 2>/dev/null || [ $i -ge 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+# wait_request N: until fakellm has logged request N, at most 10 s.
+wait_request() {
+	i=0
+	until [ -f "$(request "$1")" ] || [ $i -ge 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
 expect_request_contains() { # N TEXT
 	f=$(request "$1")
 	[ -f "$f" ] || fail "fakellm got no request $1"
