@@ -32,6 +32,9 @@ check 2 run --tool "$WORK/nothing.yaml" hi
 expect_stderr_contains "nothing.yaml"
 check 2 run --model nosuch/model hi
 expect_stderr_contains "nosuch"
+# A workspace holding BOXAGENT_HOME would let tools write the policy.
+check 2 run --workspace "$WORK" hi
+expect_stderr_contains "$BOXAGENT_HOME"
 expect_requests 0
 
 # The run: tools by name (BOXAGENT_TOOL_PATH first, then next to the
