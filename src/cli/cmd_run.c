@@ -421,11 +421,11 @@ static int setup(agent_cli *a)
 	if (!a->config)
 		return ba_cli_usage_error("%s", err);
 
-	a->store = ba_cli_open_store();
-	if (!a->store)
-		return BA_EXIT_FAILED;
 	if (a->session) {
 		/* Resuming: the session's model and workspace, unless given. */
+		a->store = ba_cli_open_store();
+		if (!a->store)
+			return BA_EXIT_FAILED;
 		info = calloc(1, sizeof *info);
 		if (!info)
 			return ba_cli_usage_error("out of memory");
@@ -438,13 +438,20 @@ static int setup(agent_cli *a)
 			return BA_EXIT_FAILED;
 		}
 		snprintf(a->session_id, sizeof a->session_id, "%s", info->id);
-		if ((!requested || !*requested) && info->model[0] && !getenv("BOXAGENT_MODEL"))
+		if ((!requested || !*requested) && info->model[0])
 			requested = info->model;
 	}
 	if (ba_llm_resolve_model(a->config, requested, a->model_name, sizeof a->model_name, err,
 	                         sizeof err) != 0) {
 		free(info);
 		return ba_cli_usage_error("%s", err);
+	}
+
+	/* Opened only now otherwise, so that a run refused for want of a
+	 * provider leaves no store behind. */
+	if (!a->store && !(a->store = ba_cli_open_store())) {
+		free(info);
+		return BA_EXIT_FAILED;
 	}
 
 	const char *ws = a->workspace_arg;

@@ -17,6 +17,7 @@ expect_status 2
 expect_stderr_contains "OPENAI_API_KEY"
 expect_stderr_contains "ANTHROPIC_API_KEY"
 expect_stderr_contains "OLLAMA_HOST"
+[ ! -e "$BOXAGENT_HOME/boxagent.db" ] || fail "a run refused before it began created the store"
 # A provider named without its key says which variable.
 set +e
 env -i PATH="$PATH" HOME="$WORK/nohome" BOXAGENT_HOME="$BOXAGENT_HOME" \

@@ -64,7 +64,7 @@ check 0 run --workspace "$WS" --tool list_dir --tool read_file "What do my notes
 expect_request_contains 1 "MY-OWN-LIST_DIR"
 unset BOXAGENT_TOOL_PATH
 fakellm openai_ls_read.script
-check 0 run --model openai/gpt-4o-mini --workspace "$WS" --tool list_dir --tool read_file \
+check 0 run --model openai/gpt-4.1-mini --workspace "$WS" --tool list_dir --tool read_file \
 	"What do my notes say?"
 ID=$(session_id)
 
@@ -83,7 +83,7 @@ expect_request_contains 3 'call_e2eRead02'
 # The session is stored: listed, shown readable and as JSON.
 check 0 sessions
 expect_stdout_contains "$ID"
-expect_stdout_contains "openai/gpt-4o-mini"
+expect_stdout_contains "openai/gpt-4.1-mini"
 expect_stdout_contains "What do my notes say?"
 check 0 sessions list --json
 expect_stdout_contains "{\"id\":\"$ID\""
@@ -112,13 +112,14 @@ fakellm openai_resume.script
 check 0 run --session "$ID" "And when again?"
 expect_stdout "You asked about notes.txt: Tuesday at 10."
 expect_stderr_contains "resumed"
+expect_stderr_contains "workspace $(cd "$WS" && pwd -P)"
 [ "$(session_id)" = "$ID" ] || fail "the resumed run is in session $(session_id), not $ID"
 expect_request_contains 1 "What do my notes say?"
 expect_request_contains 1 "call_e2eList01"
 expect_request_contains 1 "Bring the Q3 numbers."
 expect_request_contains 1 "meeting moved to Tuesday at 10."
 expect_request_contains 1 "And when again?"
-expect_request_contains 1 '"model":"gpt-4o-mini"'
+expect_request_contains 1 '"model":"gpt-4.1-mini"'
 check 0 sessions show "$ID"
 expect_stdout_contains "And when again?"
 expect_stdout_contains "You asked about notes.txt"
