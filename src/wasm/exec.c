@@ -29,6 +29,7 @@
  */
 /* clang-format off */
 #include "code.h"
+#include "fround.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -1418,10 +1419,10 @@ op_i64_rem_u:
 	F32CMP(f32_ge, a >= b)
 	UNOP(f32_abs, (uint32_t)x & 0x7fffffffu)
 	UNOP(f32_neg, (uint32_t)x ^ 0x80000000u)
-	F32UN(f32_ceil, a != a ? a + a : ceilf(a))
-	F32UN(f32_floor, a != a ? a + a : floorf(a))
-	F32UN(f32_trunc, a != a ? a + a : truncf(a))
-	F32UN(f32_nearest, a != a ? a + a : rintf(a))
+	F32UN(f32_ceil, a != a ? a + a : ba_f32_ceil(a))
+	F32UN(f32_floor, a != a ? a + a : ba_f32_floor(a))
+	F32UN(f32_trunc, a != a ? a + a : ba_f32_trunc(a))
+	F32UN(f32_nearest, a != a ? a + a : ba_f32_nearest(a))
 	F32UN(f32_sqrt, sqrtf(a))
 	F32BIN(f32_add, a + b)
 	F32BIN(f32_sub, a - b)
@@ -1452,10 +1453,10 @@ op_f32_copysign:
 	F64CMP(f64_ge, a >= b)
 	UNOP(f64_abs, x & 0x7fffffffffffffffu)
 	UNOP(f64_neg, x ^ 0x8000000000000000u)
-	F64UN(f64_ceil, a != a ? a + a : ceil(a))
-	F64UN(f64_floor, a != a ? a + a : floor(a))
-	F64UN(f64_trunc, a != a ? a + a : trunc(a))
-	F64UN(f64_nearest, a != a ? a + a : rint(a))
+	F64UN(f64_ceil, a != a ? a + a : ba_f64_ceil(a))
+	F64UN(f64_floor, a != a ? a + a : ba_f64_floor(a))
+	F64UN(f64_trunc, a != a ? a + a : ba_f64_trunc(a))
+	F64UN(f64_nearest, a != a ? a + a : ba_f64_nearest(a))
 	F64UN(f64_sqrt, sqrt(a))
 	F64BIN(f64_add, a + b)
 	F64BIN(f64_sub, a - b)
