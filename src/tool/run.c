@@ -232,6 +232,23 @@ static ba_tool_status build_preopens(const ba_tool_run_options *opt, run_state *
 		const ba_cap *cap = &st->effective->caps[i];
 		if (cap->kind != BA_CAP_FS_READ && cap->kind != BA_CAP_FS_WRITE)
 			continue;
+		/* fs.read:X and fs.write:X together are one folder: a second
+		 * preopen of the same guest path would shadow the first, and the
+		 * guest would see it read-only or writable depending on order. */
+		size_t same = 0;
+		while (same < st->preopen_count && strcmp(st->preopen_guest[same], cap->path) != 0)
+			same++;
+		if (same < st->preopen_count) {
+			if (cap->kind == BA_CAP_FS_WRITE) {
+				char ignored[4096];
+				bool read_only = false;
+				if (!host_path_for(opt, cap->path, ignored, sizeof ignored,
+				                   &read_only) &&
+				    !read_only)
+					st->preopens[same].writable = true;
+			}
+			continue;
+		}
 		if (st->preopen_count == BA_WASI_MAX_PREOPENS)
 			return set_status(res, BA_TOOL_CONFIG_ERROR, "more than %d file grants",
 			                  BA_WASI_MAX_PREOPENS);

@@ -60,3 +60,13 @@ expect_stdout_contains 'cannot write ro.txt'
 [ ! -e "$WS/ro.txt" ] || fail "ro.txt was written through a read-only grant"
 check 0 audit --audit-log "$WORK/audit.log" --decision deny --json
 expect_stdout_contains 'ro.txt'
+
+# Regression: fs.read and fs.write of the same folder granted together are
+# one writable folder, in either order (two preopens of /workspace used to
+# shadow each other, and the later grant decided).
+check 0 tool run "$TOOL" --grant fs.read:/workspace --grant fs.write:/workspace \
+	--workspace "$WS" --audit-log "$WORK/audit.log" --input '{"path":"rw1.txt","content":"x"}'
+[ -f "$WS/rw1.txt" ] || fail "rw1.txt not written with read+write grants"
+check 0 tool run "$TOOL" --grant fs.write:/workspace --grant fs.read:/workspace \
+	--workspace "$WS" --audit-log "$WORK/audit.log" --input '{"path":"rw2.txt","content":"x"}'
+[ -f "$WS/rw2.txt" ] || fail "rw2.txt not written with write+read grants"
