@@ -33,11 +33,6 @@
 
 /* ------------------------------------------------------------- request */
 
-static json_t *str_or_empty(const char *s)
-{
-	return ba_llm__json_str(s ? s : "");
-}
-
 /* A tool call's arguments as the "input" object: arguments that are not
  * a JSON object (the model's mistake, already reported to it) become {}. */
 static json_t *input_of(const char *arguments)
@@ -67,7 +62,8 @@ static bool assistant_message(json_t *messages, const ba_llm_message *m)
 		const ba_llm_tool_call *c = &m->tool_calls[i];
 		json_t *b = json_object();
 		ok = push(content, b) && put(b, "type", json_string("tool_use")) &&
-		     put(b, "id", str_or_empty(c->id)) && put(b, "name", str_or_empty(c->name)) &&
+		     put(b, "id", ba_llm__json_str(c->id)) &&
+		     put(b, "name", ba_llm__json_str(c->name)) &&
 		     put(b, "input", input_of(c->arguments));
 	}
 	return ok;
@@ -84,7 +80,7 @@ static bool tool_results(json_t *messages, const ba_llm_request *req, size_t *i)
 		const ba_llm_message *m = &req->messages[*i];
 		json_t *b = json_object();
 		ok = push(content, b) && put(b, "type", json_string("tool_result")) &&
-		     put(b, "tool_use_id", str_or_empty(m->tool_call_id));
+		     put(b, "tool_use_id", ba_llm__json_str(m->tool_call_id));
 		/* Empty content is left out rather than sent as "". */
 		if (ok && m->text && *m->text)
 			ok = put(b, "content", ba_llm__json_str(m->text));
@@ -105,7 +101,7 @@ static bool messages_json(json_t *messages, const ba_llm_request *req)
 		case BA_LLM_ROLE_USER: {
 			json_t *o = json_object();
 			ok = push(messages, o) && put(o, "role", json_string("user")) &&
-			     put(o, "content", str_or_empty(m->text));
+			     put(o, "content", ba_llm__json_str(m->text));
 			break;
 		}
 		case BA_LLM_ROLE_ASSISTANT:
@@ -126,16 +122,11 @@ static ba_llm_status tools_json(json_t *root, const ba_llm_request *req, char *e
 	if (!put(root, "tools", tools))
 		return BA_LLM_ERR_NOMEM;
 	for (size_t i = 0; i < req->tool_count; i++) {
-		const ba_llm_tool_def *t = &req->tools[i];
-		json_t *schema = ba_llm__tool_schema(t, err, err_len);
-		if (!schema)
-			return BA_LLM_ERR_CONFIG;
-		json_t *tool = json_object();
-		bool ok = push(tools, tool) && put(tool, "name", ba_llm__json_str(t->name));
-		if (ok && t->description)
-			ok = put(tool, "description", ba_llm__json_str(t->description));
-		ok = put(ok ? tool : NULL, "input_schema", schema);
-		if (!ok)
+		ba_llm_status st;
+		json_t *tool = ba_llm__tool_json(&req->tools[i], "input_schema", err, err_len, &st);
+		if (!tool)
+			return st;
+		if (!push(tools, tool))
 			return BA_LLM_ERR_NOMEM;
 	}
 	return BA_LLM_OK;
@@ -147,17 +138,13 @@ static ba_llm_status headers(const ba_llm_provider *p, ba_llm_wire_request *out,
 	char what[200];
 	ba_llm_status st;
 
-	st = ba_llm__add_header(out, "Content-Type", "application/json", "Content-Type", err,
-	                        err_len);
-	if (st == BA_LLM_OK)
-		st = ba_llm__add_header(out, "Accept", "text/event-stream", "Accept", err, err_len);
+	st = ba_llm__base_headers(out, err, err_len);
 	if (st == BA_LLM_OK)
 		st = ba_llm__add_header(out, "anthropic-version", ANTHROPIC_VERSION,
 		                        "anthropic-version", err, err_len);
 	if (st != BA_LLM_OK || !p->api_key || !*p->api_key)
 		return st;
-	snprintf(what, sizeof(what), "the API key from %s",
-	         p->key_source[0] ? p->key_source : p->name);
+	ba_llm__key_what(p, what, sizeof(what));
 	return ba_llm__add_header(out, "x-api-key", p->api_key, what, err, err_len);
 }
 
@@ -316,19 +303,32 @@ static ba_llm_status block_start(ba_llm_decoder *d, int64_t index, const json_t 
 	return BA_LLM_OK;
 }
 
-static ba_llm_status block_delta(ba_llm_decoder *d, const json_t *root)
+/* The started, not yet stopped block an event names; NULL after
+ * recording a failure. */
+static ba_llm__block *open_block(ba_llm_decoder *d, const json_t *root, const char *type)
 {
 	char where[32];
 	int64_t index;
 
-	if (!block_index(d, root, "content_block_delta", &index))
-		return d->failed;
+	if (!block_index(d, root, type, &index))
+		return NULL;
 	ba_llm__block *b = find_block(d, index);
-	if (!b || b->stopped)
-		return ba_llm__fail(d, BA_LLM_ERR_PROTOCOL,
-		                    "%s: content_block_delta for block %lld, which %s",
-		                    ba_llm__where(d, where, sizeof(where)), (long long)index,
-		                    b ? "has stopped" : "has not started");
+	if (!b || b->stopped) {
+		ba_llm__fail(d, BA_LLM_ERR_PROTOCOL, "%s: %s for block %lld, which %s",
+		             ba_llm__where(d, where, sizeof(where)), type, (long long)index,
+		             b ? "has stopped" : "has not started");
+		return NULL;
+	}
+	return b;
+}
+
+static ba_llm_status block_delta(ba_llm_decoder *d, const json_t *root)
+{
+	char where[32];
+
+	ba_llm__block *b = open_block(d, root, "content_block_delta");
+	if (!b)
+		return d->failed;
 	json_t *delta = json_object_get(root, "delta");
 	if (!json_is_object(delta))
 		return ba_llm__fail(d, BA_LLM_ERR_PROTOCOL,
@@ -343,7 +343,7 @@ static ba_llm_status block_delta(ba_llm_decoder *d, const json_t *root)
 	if (strcmp(type, "text_delta") != 0 && strcmp(type, "input_json_delta") != 0)
 		return BA_LLM_OK; /* citations_delta and the like */
 	if (strcmp(type, want) != 0)
-		return ba_llm__fail(d, BA_LLM_ERR_PROTOCOL, "%s: a %s in a %s block",
+		return ba_llm__fail(d, BA_LLM_ERR_PROTOCOL, "%s: %s in a %s block",
 		                    ba_llm__where(d, where, sizeof(where)), type,
 		                    b->kind == BLOCK_TEXT ? "text" : "tool_use");
 	if (b->kind == BLOCK_TEXT) {
@@ -364,17 +364,9 @@ static ba_llm_status block_delta(ba_llm_decoder *d, const json_t *root)
 
 static ba_llm_status block_stop(ba_llm_decoder *d, const json_t *root)
 {
-	char where[32];
-	int64_t index;
-
-	if (!block_index(d, root, "content_block_stop", &index))
+	ba_llm__block *b = open_block(d, root, "content_block_stop");
+	if (!b)
 		return d->failed;
-	ba_llm__block *b = find_block(d, index);
-	if (!b || b->stopped)
-		return ba_llm__fail(d, BA_LLM_ERR_PROTOCOL,
-		                    "%s: content_block_stop for block %lld, which %s",
-		                    ba_llm__where(d, where, sizeof(where)), (long long)index,
-		                    b ? "has stopped already" : "has not started");
 	b->stopped = true;
 	return BA_LLM_OK;
 }
@@ -388,33 +380,11 @@ static void message_delta(ba_llm_decoder *d, const json_t *root)
 	read_usage(d, json_object_get(root, "usage"));
 }
 
-static bool blank(char c)
+ba_llm_status ba_llm__anthropic_event(ba_llm_decoder *d, const char *event, json_t *root)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-ba_llm_status ba_llm__anthropic_event(ba_llm_decoder *d, const char *event, const char *data,
-                                      size_t len)
-{
-	char where[32], quoted[BA_LLM_WIRE_QUOTE_MAX + 1];
+	char where[32];
 	ba_llm_status st = BA_LLM_OK;
 
-	if (d->done)
-		return BA_LLM_OK; /* nothing after message_stop counts */
-	while (len > 0 && blank(*data))
-		data++, len--;
-	while (len > 0 && blank(data[len - 1]))
-		len--;
-	if (len == 0)
-		return BA_LLM_OK;
-	if (strcmp(event, "error") == 0 && data[0] != '{') {
-		ba_llm__one_line(data, len, BA_LLM_WIRE_QUOTE_MAX, quoted, sizeof(quoted));
-		return ba_llm__fail(d, BA_LLM_ERR_SERVER, "%s: the server sent an error: %s",
-		                    ba_llm__where(d, where, sizeof(where)), quoted);
-	}
-	json_t *root = ba_llm__parse(d, data, len);
-	if (!root)
-		return d->failed;
 	/* The data's "type" is the event; the SSE name only repeats it. */
 	const char *type = json_string_value(json_object_get(root, "type"));
 	if (!type || !*type)
@@ -454,7 +424,6 @@ ba_llm_status ba_llm__anthropic_event(ba_llm_decoder *d, const char *event, cons
 			d->done = true;
 	}
 	/* Other types are newer than this code and carry nothing it needs. */
-	json_decref(root);
 	return st;
 }
 

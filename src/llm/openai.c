@@ -30,11 +30,6 @@
 #define put  ba_llm__put
 #define push ba_llm__push
 
-static json_t *str_or_empty(const char *s)
-{
-	return ba_llm__json_str(s ? s : "");
-}
-
 /* The assistant's message; false when memory ran out. */
 static bool assistant_message(json_t *o, const ba_llm_message *m)
 {
@@ -52,13 +47,13 @@ static bool assistant_message(json_t *o, const ba_llm_message *m)
 	for (size_t i = 0; ok && i < m->tool_call_count; i++) {
 		const ba_llm_tool_call *c = &m->tool_calls[i];
 		json_t *call = json_object(), *fn = json_object();
-		ok = push(calls, call) && put(call, "id", str_or_empty(c->id)) &&
+		ok = push(calls, call) && put(call, "id", ba_llm__json_str(c->id)) &&
 		     put(call, "type", json_string("function"));
 		ok = put(ok ? call : NULL, "function", fn);
 		/* Arguments go back exactly as the model wrote them, valid
 		 * JSON or not: the conversation must show what it said. */
-		ok = ok && put(fn, "name", str_or_empty(c->name)) &&
-		     put(fn, "arguments", str_or_empty(c->arguments));
+		ok = ok && put(fn, "name", ba_llm__json_str(c->name)) &&
+		     put(fn, "arguments", ba_llm__json_str(c->arguments));
 	}
 	return ok;
 }
@@ -72,15 +67,15 @@ static bool message_json(json_t *messages, const ba_llm_message *m)
 	switch (m->role) {
 	case BA_LLM_ROLE_USER:
 		return put(o, "role", json_string("user")) &&
-		       put(o, "content", str_or_empty(m->text));
+		       put(o, "content", ba_llm__json_str(m->text));
 	case BA_LLM_ROLE_ASSISTANT:
 		return assistant_message(o, m);
 	case BA_LLM_ROLE_TOOL:
 		/* The format has no error flag for a result: the agent says
 		 * so in the text. */
 		return put(o, "role", json_string("tool")) &&
-		       put(o, "tool_call_id", str_or_empty(m->tool_call_id)) &&
-		       put(o, "content", str_or_empty(m->text));
+		       put(o, "tool_call_id", ba_llm__json_str(m->tool_call_id)) &&
+		       put(o, "content", ba_llm__json_str(m->text));
 	}
 	return false;
 }
@@ -93,18 +88,13 @@ static ba_llm_status tools_json(json_t *root, const ba_llm_request *req, char *e
 	if (!put(root, "tools", tools))
 		return BA_LLM_ERR_NOMEM;
 	for (size_t i = 0; i < req->tool_count; i++) {
-		const ba_llm_tool_def *t = &req->tools[i];
-		json_t *schema = ba_llm__tool_schema(t, err, err_len);
-		if (!schema)
-			return BA_LLM_ERR_CONFIG;
-		json_t *tool = json_object(), *fn = json_object();
+		ba_llm_status st;
+		json_t *fn = ba_llm__tool_json(&req->tools[i], "parameters", err, err_len, &st);
+		if (!fn)
+			return st;
+		json_t *tool = json_object();
 		bool ok = push(tools, tool) && put(tool, "type", json_string("function"));
-		ok = put(ok ? tool : NULL, "function", fn);
-		ok = ok && put(fn, "name", ba_llm__json_str(t->name));
-		if (ok && t->description)
-			ok = put(fn, "description", ba_llm__json_str(t->description));
-		ok = put(ok ? fn : NULL, "parameters", schema);
-		if (!ok)
+		if (!put(ok ? tool : NULL, "function", fn))
 			return BA_LLM_ERR_NOMEM;
 	}
 	return BA_LLM_OK;
@@ -116,10 +106,7 @@ static ba_llm_status headers(const ba_llm_provider *p, ba_llm_wire_request *out,
 	char what[200];
 	ba_llm_status st;
 
-	st = ba_llm__add_header(out, "Content-Type", "application/json", "Content-Type", err,
-	                        err_len);
-	if (st == BA_LLM_OK)
-		st = ba_llm__add_header(out, "Accept", "text/event-stream", "Accept", err, err_len);
+	st = ba_llm__base_headers(out, err, err_len);
 	if (st != BA_LLM_OK || !p->api_key || !*p->api_key)
 		return st;
 	size_t n = strlen(p->api_key) + sizeof("Bearer ");
@@ -129,8 +116,7 @@ static ba_llm_status headers(const ba_llm_provider *p, ba_llm_wire_request *out,
 		return BA_LLM_ERR_NOMEM;
 	}
 	snprintf(value, n, "Bearer %s", p->api_key);
-	snprintf(what, sizeof(what), "the API key from %s",
-	         p->key_source[0] ? p->key_source : p->name);
+	ba_llm__key_what(p, what, sizeof(what));
 	st = ba_llm__add_header(out, "Authorization", value, what, err, err_len);
 	explicit_bzero(value, n);
 	free(value);
@@ -360,40 +346,9 @@ static ba_llm_status chunk(ba_llm_decoder *d, const json_t *root, bool whole)
 	return BA_LLM_OK;
 }
 
-static bool blank(char c)
+ba_llm_status ba_llm__openai_event(ba_llm_decoder *d, const char *event, json_t *root)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-ba_llm_status ba_llm__openai_event(ba_llm_decoder *d, const char *event, const char *data,
-                                   size_t len)
-{
-	char where[32], quoted[BA_LLM_WIRE_QUOTE_MAX + 1];
-
-	if (d->done)
-		return BA_LLM_OK; /* nothing after [DONE] counts */
-	while (len > 0 && blank(*data))
-		data++, len--;
-	while (len > 0 && blank(data[len - 1]))
-		len--;
-	if (len == 0)
-		return BA_LLM_OK;
-	if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
-		d->done = true;
-		return BA_LLM_OK;
-	}
-	if (strcmp(event, "error") == 0 && data[0] != '{') {
-		/* Some servers name an error event and send plain text. */
-		ba_llm__one_line(data, len, BA_LLM_WIRE_QUOTE_MAX, quoted, sizeof(quoted));
-		return ba_llm__fail(d, BA_LLM_ERR_SERVER, "%s: the server sent an error: %s",
-		                    ba_llm__where(d, where, sizeof(where)), quoted);
-	}
-	json_t *root = ba_llm__parse(d, data, len);
-	if (!root)
-		return d->failed;
-	ba_llm_status st = chunk(d, root, false);
-	json_decref(root);
-	return st;
+	return chunk(d, root, false);
 }
 
 ba_llm_status ba_llm__openai_answer(ba_llm_decoder *d, json_t *root)

@@ -89,6 +89,8 @@ void ba_llm__one_line(const char *s, size_t len, size_t max, char *out, size_t o
 
 json_t *ba_llm__json_str(const char *s)
 {
+	if (!s)
+		s = "";
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n = strlen(s), bad = 0;
 
@@ -345,19 +347,53 @@ bool ba_llm__json_count(const json_t *v, uint64_t *out)
 	return true;
 }
 
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* One server-sent event: what both formats share, then the format's own
+ * handling of the JSON. */
+static ba_llm_status handle_event(ba_llm_decoder *d, const char *event, const char *data,
+                                  size_t len)
+{
+	char where[32], quoted[BA_LLM_WIRE_QUOTE_MAX + 1];
+
+	if (d->done)
+		return BA_LLM_OK; /* nothing after [DONE] or message_stop counts */
+	while (len > 0 && blank(*data))
+		data++, len--;
+	while (len > 0 && blank(data[len - 1]))
+		len--;
+	if (len == 0)
+		return BA_LLM_OK; /* a keep-alive some servers send as data */
+	if (d->api == BA_LLM_API_OPENAI && len == 6 && memcmp(data, "[DONE]", 6) == 0) {
+		d->done = true;
+		return BA_LLM_OK;
+	}
+	if (strcmp(event, "error") == 0 && data[0] != '{') {
+		/* Some servers name an error event and send plain text. */
+		ba_llm__one_line(data, len, BA_LLM_WIRE_QUOTE_MAX, quoted, sizeof(quoted));
+		return ba_llm__fail(d, BA_LLM_ERR_SERVER, "%s: the server sent an error: %s",
+		                    ba_llm__where(d, where, sizeof(where)), quoted);
+	}
+	json_t *root = ba_llm__parse(d, data, len);
+	if (!root)
+		return d->failed;
+	ba_llm_status st = d->api == BA_LLM_API_OPENAI ? ba_llm__openai_event(d, event, root)
+	                                               : ba_llm__anthropic_event(d, event, root);
+	json_decref(root);
+	return st;
+}
+
 static int on_sse_event(void *user, const char *event, const char *data, size_t len)
 {
 	ba_llm_decoder *d = user;
-	ba_llm_status st;
 
 	d->events++;
 	if (d->failed != BA_LLM_OK)
 		return 1;
-	if (d->api == BA_LLM_API_OPENAI)
-		st = ba_llm__openai_event(d, event, data, len);
-	else
-		st = ba_llm__anthropic_event(d, event, data, len);
-	return st == BA_LLM_OK ? 0 : 1;
+	return handle_event(d, event, data, len) == BA_LLM_OK ? 0 : 1;
 }
 
 ba_llm_decoder *ba_llm_decoder_new(ba_llm_api api, const ba_llm_handler *handler)
@@ -594,6 +630,20 @@ ba_llm_status ba_llm__set_url(const ba_llm_provider *p, const char *path, ba_llm
 	return BA_LLM_OK;
 }
 
+void ba_llm__key_what(const ba_llm_provider *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "the API key from %s", p->key_source[0] ? p->key_source : p->name);
+}
+
+ba_llm_status ba_llm__base_headers(ba_llm_wire_request *out, char *err, size_t err_len)
+{
+	ba_llm_status st = ba_llm__add_header(out, "Content-Type", "application/json",
+	                                      "Content-Type", err, err_len);
+	if (st == BA_LLM_OK)
+		st = ba_llm__add_header(out, "Accept", "text/event-stream", "Accept", err, err_len);
+	return st;
+}
+
 ba_llm_status ba_llm__add_header(ba_llm_wire_request *out, const char *name, const char *value,
                                  const char *what, char *err, size_t err_len)
 {
@@ -692,6 +742,29 @@ json_t *ba_llm__tool_schema(const ba_llm_tool_def *tool, char *err, size_t err_l
 		return NULL;
 	}
 	return schema;
+}
+
+json_t *ba_llm__tool_json(const ba_llm_tool_def *t, const char *schema_key, char *err,
+                          size_t err_len, ba_llm_status *st)
+{
+	json_t *schema = ba_llm__tool_schema(t, err, err_len);
+
+	if (!schema) {
+		*st = BA_LLM_ERR_CONFIG;
+		return NULL;
+	}
+	json_t *tool = json_object();
+	bool ok = ba_llm__put(tool, "name", ba_llm__json_str(t->name));
+	if (ok && t->description)
+		ok = ba_llm__put(tool, "description", ba_llm__json_str(t->description));
+	ok = ba_llm__put(ok ? tool : NULL, schema_key, schema);
+	if (!ok) {
+		json_decref(tool);
+		set_err(err, err_len, "out of memory");
+		*st = BA_LLM_ERR_NOMEM;
+		return NULL;
+	}
+	return tool;
 }
 
 ba_llm_status ba_llm_wire_build(const ba_llm_provider *p, const char *model_part,

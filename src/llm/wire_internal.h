@@ -134,8 +134,9 @@ bool ba_llm__json_count(const json_t *v, uint64_t *out);
  * if smaller) on a character boundary, with "..." when cut. */
 void ba_llm__one_line(const char *s, size_t len, size_t max, char *out, size_t out_len);
 
-/* A JSON string of s, which may hold invalid UTF-8 (tool output, say):
- * invalid bytes become U+FFFD. NULL only when out of memory. */
+/* A JSON string of s (NULL: ""), which may hold invalid UTF-8 (tool
+ * output, say): invalid bytes become U+FFFD. NULL only when out of
+ * memory. */
 json_t *ba_llm__json_str(const char *s);
 
 /* o[key] = v and a[] += v, taking v in every case (even when o/a is
@@ -151,6 +152,15 @@ ba_llm_status ba_llm__dump_body(json_t *root, ba_llm_wire_request *out, char *er
  * characters in value (what names it: "the API key from OPENAI_API_KEY"). */
 ba_llm_status ba_llm__add_header(ba_llm_wire_request *out, const char *name, const char *value,
                                  const char *what, char *err, size_t err_len);
+/* Content-Type and Accept, which both formats send. */
+ba_llm_status ba_llm__base_headers(ba_llm_wire_request *out, char *err, size_t err_len);
+/* Names the key for messages, never showing it: "the API key from
+ * OPENAI_API_KEY". */
+void ba_llm__key_what(const ba_llm_provider *p, char *buf, size_t len);
+/* {"name","description","<schema_key>":SCHEMA} for a tool (description
+ * left out when NULL); NULL with *st CONFIG (bad schema) or NOMEM. */
+json_t *ba_llm__tool_json(const ba_llm_tool_def *t, const char *schema_key, char *err,
+                          size_t err_len, ba_llm_status *st);
 /* out->url = base_url (trailing '/' dropped) + path. */
 ba_llm_status ba_llm__set_url(const ba_llm_provider *p, const char *path, ba_llm_wire_request *out,
                               char *err, size_t err_len);
@@ -163,16 +173,16 @@ json_t *ba_llm__tool_schema(const ba_llm_tool_def *tool, char *err, size_t err_l
 ba_llm_status ba_llm__openai_build(const ba_llm_provider *p, const char *model_part,
                                    const ba_llm_request *req, uint32_t max_tokens,
                                    ba_llm_wire_request *out, char *err, size_t err_len);
-ba_llm_status ba_llm__openai_event(ba_llm_decoder *d, const char *event, const char *data,
-                                   size_t len);
+/* One event's JSON (wire.c has handled "[DONE]", blank data and plain
+ * text error events); root is borrowed. */
+ba_llm_status ba_llm__openai_event(ba_llm_decoder *d, const char *event, json_t *root);
 ba_llm_status ba_llm__openai_answer(ba_llm_decoder *d, json_t *root);
 ba_llm_status ba_llm__openai_finish(ba_llm_decoder *d);
 
 ba_llm_status ba_llm__anthropic_build(const ba_llm_provider *p, const char *model_part,
                                       const ba_llm_request *req, uint32_t max_tokens,
                                       ba_llm_wire_request *out, char *err, size_t err_len);
-ba_llm_status ba_llm__anthropic_event(ba_llm_decoder *d, const char *event, const char *data,
-                                      size_t len);
+ba_llm_status ba_llm__anthropic_event(ba_llm_decoder *d, const char *event, json_t *root);
 ba_llm_status ba_llm__anthropic_answer(ba_llm_decoder *d, json_t *root);
 ba_llm_status ba_llm__anthropic_finish(ba_llm_decoder *d);
 
