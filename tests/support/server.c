@@ -108,7 +108,8 @@ static void run_peer(const char *name, const char *const *args, test_server *s)
 	close(out[0]);
 	s->port = (unsigned)strtoul(line, NULL, 10);
 	if (s->port == 0)
-		ba_test_fail(__FILE__, __LINE__, "%s did not print a port (got \"%s\")", name, line);
+		ba_test_fail(__FILE__, __LINE__, "%s did not print a port (got \"%s\")", name,
+		             line);
 	s->stdin_fd = in[1];
 }
 
