@@ -10,103 +10,44 @@
  */
 #include "test.h"
 
-#include <arpa/inet.h>
 #include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sandbox/audit.h"
 #include "sandbox/egress.h"
+#include "support/server.h"
 
 /* ------------------------------------------------------------ the server */
 
-struct httpd {
-	pid_t pid;
-	unsigned port;
-	int stdin_fd; /* closing it ends the server */
-};
-
-static struct httpd start_httpd(const char *bind_addr)
+/* httpd on 127.0.0.1, or on bind_addr when given. */
+static test_server start_httpd(const char *bind_addr)
 {
-	struct httpd h = {0};
-	char path[4096], line[64];
-	int in[2], out[2];
-	size_t len = 0;
+	const char *args[] = {"--bind", bind_addr, NULL};
+	test_server h;
 
-	snprintf(path, sizeof(path), "%s/tests/httpd", ba_test_build_dir());
-	if (access(path, X_OK) != 0)
-		ba_test_fail(__FILE__, __LINE__,
-		             "%s is missing: build it (make BUILD=... %s, see mk/testsupport.mk)",
-		             path, path);
-	CHECK(pipe2(in, O_CLOEXEC) == 0);
-	CHECK(pipe2(out, O_CLOEXEC) == 0);
-	h.pid = fork();
-	CHECK(h.pid >= 0);
-	if (h.pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		if (bind_addr)
-			execl(path, "httpd", "--bind", bind_addr, (char *)NULL);
-		else
-			execl(path, "httpd", (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
-		struct pollfd p = {.fd = out[0], .events = POLLIN};
-		ssize_t n;
-		CHECK(poll(&p, 1, 10000) == 1);
-		n = read(out[0], line + len, sizeof(line) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		line[len] = '\0';
-	}
-	line[len] = '\0';
-	close(out[0]);
-	h.port = (unsigned)strtoul(line, NULL, 10);
-	if (h.port == 0)
-		ba_test_fail(__FILE__, __LINE__, "httpd did not print a port (got \"%s\")", line);
-	h.stdin_fd = in[1];
+	test_server_start("httpd", bind_addr ? args : NULL, &h);
 	return h;
 }
 
 /* Connections the server accepted so far (not counting this query). */
-static long server_count(const struct httpd *h)
+static long server_count(const test_server *h)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)h->port)};
 	static const char req[] = "GET /count HTTP/1.0\r\n\r\n";
-	char buf[1024];
-	size_t len = 0;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	const char *body;
+	char *answer = test_http_exchange(h->port, req, sizeof(req) - 1, NULL, NULL);
+	const char *body = strstr(answer, "\r\n\r\n");
+	long n;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK(fd >= 0);
-	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	CHECK(write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1));
-	for (;;) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	body = strstr(buf, "\r\n\r\n");
 	CHECK(body != NULL);
-	return strtol(body + 4, NULL, 10);
+	n = strtol(body + 4, NULL, 10);
+	free(answer);
+	return n;
 }
 
 /* ------------------------------------------------------ the environment */
@@ -279,7 +220,7 @@ static char *url_encode(const char *s)
 
 TEST(literal_grant_reaches_loopback)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	char *allows;
@@ -318,7 +259,7 @@ TEST(literal_grant_reaches_loopback)
 
 TEST(post_sends_body_and_headers)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	static const char payload[] = "a=1&b=two";
@@ -356,7 +297,7 @@ TEST(post_sends_body_and_headers)
 
 TEST(not_granted_is_denied_and_recorded)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256], expect[256];
 	long before = server_count(&h);
@@ -385,7 +326,7 @@ TEST(not_granted_is_denied_and_recorded)
 
 TEST(wildcard_host_cannot_reach_loopback)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	long before = server_count(&h);
@@ -408,7 +349,7 @@ TEST(wildcard_host_cannot_reach_loopback)
 
 TEST(other_spellings_of_loopback_are_denied)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	const char *hosts[] = {"2130706433", "0177.0.0.1", "0x7f.1",
 	                       "0x7f000001", "127.1",      "127.0.0.2"};
@@ -428,7 +369,7 @@ TEST(other_spellings_of_loopback_are_denied)
 
 TEST(ipv6_loopback_forms_are_denied_without_a_literal_grant)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	long before = server_count(&h);
@@ -449,7 +390,7 @@ TEST(ipv6_loopback_forms_are_denied_without_a_literal_grant)
 
 TEST(ipv6_literal_grant_reaches_ipv6_loopback)
 {
-	struct httpd h;
+	test_server h;
 	struct env *e;
 	char url[256];
 	int fd = socket(AF_INET6, SOCK_STREAM, 0);
@@ -469,7 +410,7 @@ TEST(ipv6_literal_grant_reaches_ipv6_loopback)
 
 TEST(metadata_and_unspecified_addresses_are_denied)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	long before = server_count(&h);
@@ -503,7 +444,7 @@ TEST(metadata_and_unspecified_addresses_are_denied)
 
 TEST(static_host_mapping_to_loopback_is_denied)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	long before = server_count(&h);
@@ -532,7 +473,7 @@ TEST(static_host_mapping_to_loopback_is_denied)
 
 TEST(localhost_grant_reaches_localhost)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 
@@ -551,7 +492,7 @@ TEST(localhost_grant_reaches_localhost)
 
 TEST(redirect_to_an_ungranted_port_is_denied_and_recorded)
 {
-	struct httpd a = start_httpd(NULL), b = start_httpd(NULL);
+	test_server a = start_httpd(NULL), b = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[512], target[256];
 	char *enc, *allows, *denies;
@@ -587,7 +528,7 @@ TEST(redirect_to_an_ungranted_port_is_denied_and_recorded)
 
 TEST(redirect_within_the_grant_is_followed)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256], final[256];
 	char *allows;
@@ -624,7 +565,7 @@ TEST(redirect_within_the_grant_is_followed)
 
 TEST(redirect_methods_307_keeps_and_303_drops_the_body)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	static const char payload[] = "{\"k\":\"v\"}";
@@ -654,7 +595,7 @@ TEST(redirect_methods_307_keeps_and_303_drops_the_body)
 
 TEST(too_many_redirects_fail)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[1024], *r1, *r2, *r3;
 	char hop[512];
@@ -684,7 +625,7 @@ TEST(too_many_redirects_fail)
 
 TEST(response_over_the_cap_is_too_large)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 
@@ -718,7 +659,7 @@ TEST(response_over_the_cap_is_too_large)
 
 TEST_TIMEOUT(slow_response_times_out, 30)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	struct timespec t0, t1;
@@ -760,7 +701,7 @@ static const char key[] = "sk-live-7Hq2xZ0pLm4";
 
 TEST(secret_is_injected_only_where_it_is_bound)
 {
-	struct httpd a = start_httpd(NULL), b = start_httpd(NULL);
+	test_server a = start_httpd(NULL), b = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[512], dest[128], target[256];
 	char *enc, *allows;
@@ -816,7 +757,7 @@ TEST(secret_is_injected_only_where_it_is_bound)
 
 TEST(tool_may_not_set_or_override_a_secret_header)
 {
-	struct httpd a = start_httpd(NULL), b = start_httpd(NULL);
+	test_server a = start_httpd(NULL), b = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[512], dest[128], target[256];
 	char *enc;
@@ -879,7 +820,7 @@ static void b64(const char *in, char *out)
 
 TEST(secret_sent_by_the_tool_is_denied_in_every_encoding)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[512], dest[128], buf[512], enc[256];
 	long before = server_count(&h);
@@ -955,7 +896,7 @@ TEST(secret_sent_by_the_tool_is_denied_in_every_encoding)
 
 TEST(proxy_environment_is_ignored)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 
@@ -975,7 +916,7 @@ TEST(proxy_environment_is_ignored)
 
 TEST(header_injection_and_host_headers_are_refused)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	long before = server_count(&h);
@@ -1046,7 +987,7 @@ TEST(header_injection_and_host_headers_are_refused)
 
 TEST(malformed_requests_are_invalid)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 
@@ -1070,7 +1011,7 @@ TEST(malformed_requests_are_invalid)
 
 TEST(works_without_an_audit_log)
 {
-	struct httpd h = start_httpd(NULL);
+	test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 
@@ -1091,17 +1032,8 @@ TEST(connection_refused_is_failed)
 {
 	struct env *e = env_new();
 	char url[256];
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t len = sizeof(a);
-	unsigned port;
+	unsigned port = test_closed_port(); /* nothing listens there */
 
-	/* A port that was free a moment ago: nothing listens there. */
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	CHECK(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-	port = ntohs(a.sin_port);
-	close(fd);
 	grant(e, "network:http://127.0.0.1:%u", port);
 	URL(url, "http://127.0.0.1:%u/", port);
 	CHECK_EQ_INT(fetch(e, "GET", url), BA_EGRESS_FAILED);
