@@ -113,11 +113,12 @@ static void run_peer(const char *name, const char *const *args, test_server *s)
 	s->stdin_fd = in[1];
 }
 
-void test_server_start(const char *name, const char *const *args, test_server *out)
+test_server test_server_start(const char *name, const char *const *args)
 {
-	memset(out, 0, sizeof(*out));
-	out->stdin_fd = -1;
-	run_peer(name, args, out);
+	test_server s = {.stdin_fd = -1};
+
+	run_peer(name, args, &s);
+	return s;
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -157,12 +158,15 @@ int test_server_stop(test_server *s)
 
 /* ------------------------------------------------------------ fakellm */
 
-void test_server_dir(test_server *s, const char *prefix)
+test_server test_server_dir(void)
 {
-	memset(s, 0, sizeof(*s));
-	s->stdin_fd = -1;
-	snprintf(s->dir, sizeof(s->dir), "/tmp/%.200s-XXXXXX", prefix);
-	CHECK(mkdtemp(s->dir) != NULL);
+	test_server s = {.stdin_fd = -1};
+
+	/* Named after the test program, so a folder left behind (a case that
+	 * failed) says where it came from. */
+	snprintf(s.dir, sizeof(s.dir), "/tmp/ba-%.64s-XXXXXX", program_invocation_short_name);
+	CHECK(mkdtemp(s.dir) != NULL);
+	return s;
 }
 
 void test_fakellm_start_in(test_server *s, const char *script)
@@ -177,10 +181,12 @@ void test_fakellm_start_in(test_server *s, const char *script)
 	run_peer("fakellm", args, s);
 }
 
-void test_fakellm_start(test_server *s, const char *prefix, const char *script)
+test_server test_fakellm_start(const char *script)
 {
-	test_server_dir(s, prefix);
-	test_fakellm_start_in(s, script);
+	test_server s = test_server_dir();
+
+	test_fakellm_start_in(&s, script);
+	return s;
 }
 
 int test_fakellm_request_count(const char *log_dir)

@@ -42,9 +42,8 @@ const char *test_program_path(const char *name);
 
 /* Starts program NAME (test_program_path) with args (argv[1..], NULL-
  * terminated; borrowed, may be NULL for none) and reads the port it
- * prints (10 s at most). *out is fully overwritten: any dir in it is
- * forgotten, so call test_server_dir() after, or use test_fakellm_start. */
-void test_server_start(const char *name, const char *const *args, test_server *out);
+ * prints (10 s at most). The result has no dir. */
+test_server test_server_start(const char *name, const char *const *args);
 
 /* Closes the server's stdin, which ends it, and reaps it: waits up to
  * five seconds, then kills it. Returns its wait status, or -1 when it had
@@ -53,16 +52,17 @@ int test_server_stop(test_server *s);
 
 /* ------------------------------------------------------------ fakellm */
 
-/* Zeroes *s and makes a fresh folder /tmp/PREFIX-XXXXXX in s->dir, for a
- * test that writes files next to the script before starting fakellm. */
-void test_server_dir(test_server *s, const char *prefix);
+/* A server not started yet, with a fresh folder of its own,
+ * /tmp/ba-PROGRAM-XXXXXX (PROGRAM this test's name), for a test that
+ * writes files next to the script before starting fakellm in it. */
+test_server test_server_dir(void);
 
 /* Starts fakellm on script (its text, written to s->dir/script) with
- * --log s->dir/log. s->dir must come from test_server_dir(). */
+ * --log s->dir/log. s comes from test_server_dir(). */
 void test_fakellm_start_in(test_server *s, const char *script);
 
-/* test_server_dir(s, prefix), then test_fakellm_start_in(s, script). */
-void test_fakellm_start(test_server *s, const char *prefix, const char *script);
+/* test_server_dir(), then test_fakellm_start_in() on script. */
+test_server test_fakellm_start(const char *script);
 
 /* How many requests fakellm logged into log_dir so far (its NNN.http
  * files); 0 when the folder does not exist yet. */

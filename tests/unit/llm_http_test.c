@@ -6,12 +6,6 @@
  */
 #include "test.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,163 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "llm/http.h"
-
-/* ------------------------------------------------------------ the server */
-
-struct server {
-	pid_t pid;
-	unsigned port;
-	int stdin_fd; /* closing it ends the server */
-	char dir[256];
-	char log[300];
-};
-
-static void write_file(const char *path, const char *text, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	CHECK(f != NULL);
-	CHECK(fwrite(text, 1, len, f) == len);
-	CHECK(fclose(f) == 0);
-}
-
-/* A fresh temporary folder for a server's script, files and log. */
-static void make_dir(struct server *s)
-{
-	memset(s, 0, sizeof(*s));
-	snprintf(s->dir, sizeof(s->dir), "/tmp/ba-llm-http-XXXXXX");
-	CHECK(mkdtemp(s->dir) != NULL);
-}
-
-/* Starts fakellm on script (its text) in s->dir (made by make_dir). */
-static void start_in(struct server *s, const char *script)
-{
-	char path[4096], script_path[320], line[64];
-	int in[2], out[2];
-	size_t len = 0;
-
-	snprintf(script_path, sizeof(script_path), "%s/script", s->dir);
-	snprintf(s->log, sizeof(s->log), "%s/log", s->dir);
-	write_file(script_path, script, strlen(script));
-
-	snprintf(path, sizeof(path), "%s/tests/fakellm", ba_test_build_dir());
-	if (access(path, X_OK) != 0)
-		ba_test_fail(__FILE__, __LINE__,
-		             "%s is missing: build it (make BUILD=... %s, see mk/fakellm.mk)", path,
-		             path);
-	CHECK(pipe2(in, O_CLOEXEC) == 0);
-	CHECK(pipe2(out, O_CLOEXEC) == 0);
-	s->pid = fork();
-	CHECK(s->pid >= 0);
-	if (s->pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		execl(path, "fakellm", script_path, "--log", s->log, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	line[0] = '\0';
-	while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
-		struct pollfd p = {.fd = out[0], .events = POLLIN};
-		ssize_t n;
-		CHECK(poll(&p, 1, 10000) == 1);
-		n = read(out[0], line + len, sizeof(line) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		line[len] = '\0';
-	}
-	line[len] = '\0';
-	close(out[0]);
-	s->port = (unsigned)strtoul(line, NULL, 10);
-	if (s->port == 0)
-		ba_test_fail(__FILE__, __LINE__, "fakellm did not print a port (got \"%s\")", line);
-	s->stdin_fd = in[1];
-}
-
-/* Starts fakellm on script in a fresh temporary folder. */
-static struct server start_server(const char *script)
-{
-	struct server s;
-	make_dir(&s);
-	start_in(&s, script);
-	return s;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/* Ends the server and removes its folder (script, files, log). */
-static void stop_server(struct server *s)
-{
-	close(s->stdin_fd);
-	waitpid(s->pid, NULL, 0);
-	nftw(s->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Requests the server logged so far. */
-static int logged_requests(const struct server *s)
-{
-	DIR *d = opendir(s->log);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		if (strstr(e->d_name, ".http"))
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* The Nth logged request (1-based), as text; free() it. */
-static char *logged_request(const struct server *s, int n)
-{
-	char path[400];
-	FILE *f;
-	char *text = calloc(1, 1 << 20);
-	size_t len;
-
-	CHECK(text != NULL);
-	snprintf(path, sizeof(path), "%s/%03d.http", s->log, n);
-	f = fopen(path, "rb");
-	CHECK(f != NULL);
-	len = fread(text, 1, (1 << 20) - 1, f);
-	fclose(f);
-	text[len] = '\0';
-	return text;
-}
+#include "support/server.h"
 
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* A port nothing listens on: bound, then closed. */
-static unsigned closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t alen = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK(fd >= 0);
-	CHECK(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	CHECK(getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
-	close(fd);
-	return ntohs(a.sin_port);
 }
 
 /* ------------------------------------------------------------ a request */
@@ -205,8 +53,8 @@ static const char *const default_headers[] = {
         "X-Test: one",
 };
 
-static void request_init(ba_llm_http_request *req, char *url, size_t url_len,
-                         const struct server *s, struct sink *sink)
+static void request_init(ba_llm_http_request *req, char *url, size_t url_len, const test_server *s,
+                         struct sink *sink)
 {
 	static const char body[] = "{\"model\":\"m\",\"stream\":true}";
 
@@ -229,11 +77,11 @@ static void request_init(ba_llm_http_request *req, char *url, size_t url_len,
 
 TEST(post_streams_a_2xx_body_in_pieces)
 {
-	struct server s = start_server("response\n"
-	                               "body data: one\\n\\n\n"
-	                               "body data: two\\n\\n\n"
-	                               "chunk 5\n"
-	                               "end\n");
+	test_server s = test_fakellm_start("response\n"
+	                                   "body data: one\\n\\n\n"
+	                                   "body data: two\\n\\n\n"
+	                                   "chunk 5\n"
+	                                   "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -251,8 +99,9 @@ TEST(post_streams_a_2xx_body_in_pieces)
 	CHECK(r.elapsed_ns > 0);
 
 	/* What was sent: a POST with our headers and the body, once. */
-	CHECK_EQ_INT(logged_requests(&s), 1);
-	logged = logged_request(&s, 1);
+	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
+	logged = test_fakellm_request(s.log, 1, NULL);
+	CHECK(logged != NULL);
 	CHECK(strncmp(logged, "POST /v1/chat/completions HTTP/1.1\r\n", 36) == 0);
 	CHECK_CONTAINS(logged, "\r\nX-Test: one\r\n");
 	CHECK_CONTAINS(logged, "\r\nAuthorization: Bearer sk-test-SECRET-0123456789\r\n");
@@ -261,17 +110,17 @@ TEST(post_streams_a_2xx_body_in_pieces)
 	CHECK_CONTAINS(logged, "\r\n\r\n{\"model\":\"m\",\"stream\":true}");
 	free(logged);
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(post_keeps_an_error_body_apart)
 {
-	struct server s = start_server("response\n"
-	                               "status 500\n"
-	                               "header Content-Type: application/json\n"
-	                               "body {\"error\":{\"message\":\"boom\"}}\n"
-	                               "framing length\n"
-	                               "end\n");
+	test_server s = test_fakellm_start("response\n"
+	                                   "status 500\n"
+	                                   "header Content-Type: application/json\n"
+	                                   "body {\"error\":{\"message\":\"boom\"}}\n"
+	                                   "framing length\n"
+	                                   "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -283,12 +132,12 @@ TEST(post_keeps_an_error_body_apart)
 	CHECK_EQ_UINT(sink.calls, 0); /* the decoder never sees an error body */
 	CHECK_EQ_STR(r.error_body.data, "{\"error\":{\"message\":\"boom\"}}");
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(post_caps_the_error_body)
 {
-	struct server s;
+	test_server s;
 	char big_path[300], url[128];
 	size_t big = 3 * BA_LLM_MAX_ERROR_BODY;
 	char *text = malloc(big);
@@ -298,27 +147,27 @@ TEST(post_caps_the_error_body)
 
 	CHECK(text != NULL);
 	memset(text, 'e', big);
-	make_dir(&s);
+	s = test_server_dir();
 	snprintf(big_path, sizeof(big_path), "%s/big", s.dir);
-	write_file(big_path, text, big);
+	test_write_file(big_path, text, big);
 	free(text);
-	start_in(&s, "response\nstatus 503\nfile big\nchunk 4096\nend\n");
+	test_fakellm_start_in(&s, "response\nstatus 503\nfile big\nchunk 4096\nend\n");
 	request_init(&req, url, sizeof(url), &s, &sink);
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_OK);
 	CHECK_EQ_INT(r.http_status, 503);
 	CHECK_EQ_UINT(r.error_body.len, BA_LLM_MAX_ERROR_BODY);
 	CHECK_EQ_INT(r.error_body.data[0], 'e');
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(post_reads_retry_after_seconds)
 {
-	struct server s = start_server("response\n"
-	                               "status 429\n"
-	                               "header Retry-After: 7\n"
-	                               "body {\"error\":{\"message\":\"slow down\"}}\n"
-	                               "end\n");
+	test_server s = test_fakellm_start("response\n"
+	                                   "status 429\n"
+	                                   "header Retry-After: 7\n"
+	                                   "body {\"error\":{\"message\":\"slow down\"}}\n"
+	                                   "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -330,7 +179,7 @@ TEST(post_reads_retry_after_seconds)
 	CHECK(r.has_retry_after);
 	CHECK_EQ_UINT(r.retry_after_ms, 7000);
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(post_reads_retry_after_dates)
@@ -338,7 +187,7 @@ TEST(post_reads_retry_after_dates)
 	char script[512], date[64], url[128];
 	time_t when = time(NULL) + 30;
 	struct tm tm;
-	struct server s;
+	test_server s;
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -347,25 +196,25 @@ TEST(post_reads_retry_after_dates)
 	CHECK(strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0);
 	snprintf(script, sizeof(script), "response\nstatus 503\nheader Retry-After: %s\nend\n",
 	         date);
-	s = start_server(script);
+	s = test_fakellm_start(script);
 	request_init(&req, url, sizeof(url), &s, &sink);
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_OK);
 	CHECK_EQ_INT(r.http_status, 503);
 	CHECK(r.has_retry_after);
 	CHECK(r.retry_after_ms >= 28000 && r.retry_after_ms <= 30000);
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(post_does_not_follow_redirects)
 {
-	struct server s = start_server("response\n"
-	                               "status 301\n"
-	                               "header Location: https://api.example.test/v1/x\n"
-	                               "end\n"
-	                               "response\n"
-	                               "body data: should not be asked for\\n\\n\n"
-	                               "end\n");
+	test_server s = test_fakellm_start("response\n"
+	                                   "status 301\n"
+	                                   "header Location: https://api.example.test/v1/x\n"
+	                                   "end\n"
+	                                   "response\n"
+	                                   "body data: should not be asked for\\n\\n\n"
+	                                   "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -376,19 +225,19 @@ TEST(post_does_not_follow_redirects)
 	CHECK_EQ_INT(r.http_status, 301);
 	CHECK_CONTAINS(r.message, "redirected to https://api.example.test/v1/x");
 	CHECK_EQ_UINT(sink.calls, 0);
-	CHECK_EQ_INT(logged_requests(&s), 1);
+	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(post_scrubs_the_key_from_messages_and_error_bodies)
 {
-	struct server s =
-	        start_server("response\n"
-	                     "status 302\n"
-	                     "header Location: http://x.test/?key=sk-test-SECRET-0123456789\n"
-	                     "body you sent sk-test-SECRET-0123456789, which is wrong\n"
-	                     "end\n");
+	test_server s =
+	        test_fakellm_start("response\n"
+	                           "status 302\n"
+	                           "header Location: http://x.test/?key=sk-test-SECRET-0123456789\n"
+	                           "body you sent sk-test-SECRET-0123456789, which is wrong\n"
+	                           "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -401,7 +250,7 @@ TEST(post_scrubs_the_key_from_messages_and_error_bodies)
 	CHECK(!strstr(r.message, "SECRET"));
 	CHECK_EQ_STR(r.error_body.data, "you sent ***, which is wrong");
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(post_reports_connection_refused_with_the_address)
@@ -410,7 +259,7 @@ TEST(post_reports_connection_refused_with_the_address)
 	ba_llm_http_result r;
 	struct sink sink = {0};
 	char url[128], want[64];
-	unsigned port = closed_port();
+	unsigned port = test_closed_port();
 
 	request_init(&req, url, sizeof(url), NULL, &sink);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1/chat/completions", port);
@@ -427,7 +276,7 @@ TEST(post_names_the_host_without_userinfo_and_with_the_default_port)
 	ba_llm_http_result r;
 	struct sink sink = {0};
 	char url[128], want[64];
-	unsigned port = closed_port();
+	unsigned port = test_closed_port();
 
 	request_init(&req, url, sizeof(url), NULL, &sink);
 	snprintf(url, sizeof(url), "http://me:sk-test-SECRET-0123456789@[::1]:%u/v1", port);
@@ -447,11 +296,11 @@ TEST(post_names_the_host_without_userinfo_and_with_the_default_port)
 
 TEST(post_reports_a_cut_stream_with_its_byte_count)
 {
-	struct server s = start_server("response\n"
-	                               "body data: 0123456789\\n\\ndata: more\\n\\n\n"
-	                               "chunk 8\n"
-	                               "cut_after 16\n"
-	                               "end\n");
+	test_server s = test_fakellm_start("response\n"
+	                                   "body data: 0123456789\\n\\ndata: more\\n\\n\n"
+	                                   "chunk 8\n"
+	                                   "cut_after 16\n"
+	                                   "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -463,16 +312,16 @@ TEST(post_reports_a_cut_stream_with_its_byte_count)
 	CHECK_EQ_UINT(sink.len, 16);
 	CHECK_EQ_STR(r.message, "the connection was cut after 16 body bytes");
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(post_stops_when_the_reader_refuses_the_body)
 {
-	struct server s = start_server("response\n"
-	                               "body aaaabbbbccccdddd\n"
-	                               "chunk 4\n"
-	                               "delay_ms 20\n"
-	                               "end\n");
+	test_server s = test_fakellm_start("response\n"
+	                                   "body aaaabbbbccccdddd\n"
+	                                   "chunk 4\n"
+	                                   "delay_ms 20\n"
+	                                   "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {.stop_after = 2};
@@ -484,16 +333,16 @@ TEST(post_stops_when_the_reader_refuses_the_body)
 	CHECK_EQ_INT(r.http_status, 200);
 	CHECK_EQ_UINT(sink.calls, 2);
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST_TIMEOUT(post_times_out_when_the_server_goes_quiet, 20)
 {
-	struct server s = start_server("response\n"
-	                               "body data: a\\n\\ndata: b\\n\\n\n"
-	                               "chunk 10\n"
-	                               "delay_ms 5000\n"
-	                               "end\n");
+	test_server s = test_fakellm_start("response\n"
+	                                   "body data: a\\n\\ndata: b\\n\\n\n"
+	                                   "chunk 10\n"
+	                                   "delay_ms 5000\n"
+	                                   "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -510,17 +359,17 @@ TEST_TIMEOUT(post_times_out_when_the_server_goes_quiet, 20)
 	/* The progress callback runs about once a second when idle. */
 	CHECK(ms >= 450 && ms < 2500);
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST_TIMEOUT(post_bounds_the_whole_request, 20)
 {
 	/* Bytes keep coming, so only the whole-request limit can end it. */
-	struct server s = start_server("response\n"
-	                               "body 0123456789012345678901234567890123456789\n"
-	                               "chunk 1\n"
-	                               "delay_ms 100\n"
-	                               "end\n");
+	test_server s = test_fakellm_start("response\n"
+	                                   "body 0123456789012345678901234567890123456789\n"
+	                                   "chunk 1\n"
+	                                   "delay_ms 100\n"
+	                                   "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -536,16 +385,16 @@ TEST_TIMEOUT(post_bounds_the_whole_request, 20)
 	CHECK_CONTAINS(r.message, "took longer than 700 ms");
 	CHECK(ms >= 650 && ms < 2000);
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST_TIMEOUT(post_stops_at_the_deadline, 20)
 {
-	struct server s = start_server("response\n"
-	                               "body 0123456789012345678901234567890123456789\n"
-	                               "chunk 1\n"
-	                               "delay_ms 100\n"
-	                               "end\n");
+	test_server s = test_fakellm_start("response\n"
+	                                   "body 0123456789012345678901234567890123456789\n"
+	                                   "chunk 1\n"
+	                                   "delay_ms 100\n"
+	                                   "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -566,8 +415,8 @@ TEST_TIMEOUT(post_stops_at_the_deadline, 20)
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_ERR_TIMEOUT);
 	CHECK_CONTAINS(r.message, "deadline passed before");
 	ba_llm_http_result_release(&r);
-	CHECK_EQ_INT(logged_requests(&s), 1);
-	stop_server(&s);
+	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
+	test_server_stop(&s);
 }
 
 struct canceller {
@@ -587,11 +436,11 @@ static void *cancel_later(void *arg)
 
 TEST_TIMEOUT(post_is_cancelled_from_another_thread, 20)
 {
-	struct server s = start_server("response\n"
-	                               "body 0123456789012345678901234567890123456789\n"
-	                               "chunk 1\n"
-	                               "delay_ms 100\n"
-	                               "end\n");
+	test_server s = test_fakellm_start("response\n"
+	                                   "body 0123456789012345678901234567890123456789\n"
+	                                   "chunk 1\n"
+	                                   "delay_ms 100\n"
+	                                   "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -612,16 +461,16 @@ TEST_TIMEOUT(post_is_cancelled_from_another_thread, 20)
 	CHECK(ms >= 300 && ms < 1500); /* the next piece notices; all take 4 s */
 	CHECK(sink.len < 40);
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST_TIMEOUT(post_is_cancelled_while_the_server_is_silent, 20)
 {
-	struct server s = start_server("response\n"
-	                               "body ab\n"
-	                               "chunk 1\n"
-	                               "delay_ms 8000\n"
-	                               "end\n");
+	test_server s = test_fakellm_start("response\n"
+	                                   "body ab\n"
+	                                   "chunk 1\n"
+	                                   "delay_ms 8000\n"
+	                                   "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -642,7 +491,7 @@ TEST_TIMEOUT(post_is_cancelled_while_the_server_is_silent, 20)
 	 * second while nothing arrives. */
 	CHECK(ms < 2000);
 	ba_llm_http_result_release(&r);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(post_refuses_other_schemes_and_cancel_before_start)

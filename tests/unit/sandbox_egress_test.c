@@ -30,10 +30,8 @@
 static test_server start_httpd(const char *bind_addr)
 {
 	const char *args[] = {"--bind", bind_addr, NULL};
-	test_server h;
 
-	test_server_start("httpd", bind_addr ? args : NULL, &h);
-	return h;
+	return test_server_start("httpd", bind_addr ? args : NULL);
 }
 
 /* Connections the server accepted so far (not counting this query). */
