@@ -10,164 +10,25 @@
  */
 #include "test.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "llm/llm.h"
+#include "support/server.h"
 
 #define KEY        "sk-test-SECRET-0123456789abcdef"
 #define BACKUP_KEY "bk-test-OTHER-9876543210"
-
-/* ------------------------------------------------------------ the server */
-
-struct server {
-	pid_t pid;
-	unsigned port;
-	int stdin_fd; /* closing it ends the server */
-	char dir[256];
-	char log[300];
-};
-
-static void write_file(const char *path, const char *text, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	CHECK(f != NULL);
-	CHECK(fwrite(text, 1, len, f) == len);
-	CHECK(fclose(f) == 0);
-}
-
-/* Starts fakellm on script (its text) in a fresh temporary folder, with
- * a request log there. */
-static struct server start_server(const char *script)
-{
-	struct server s;
-	char path[4096], script_path[320], line[64];
-	int in[2], out[2];
-	size_t len = 0;
-
-	memset(&s, 0, sizeof(s));
-	snprintf(s.dir, sizeof(s.dir), "/tmp/ba-llm-chat-XXXXXX");
-	CHECK(mkdtemp(s.dir) != NULL);
-	snprintf(script_path, sizeof(script_path), "%s/script", s.dir);
-	snprintf(s.log, sizeof(s.log), "%s/log", s.dir);
-	write_file(script_path, script, strlen(script));
-
-	snprintf(path, sizeof(path), "%s/tests/fakellm", ba_test_build_dir());
-	if (access(path, X_OK) != 0)
-		ba_test_fail(__FILE__, __LINE__,
-		             "%s is missing: build it (make BUILD=... %s, see mk/fakellm.mk)", path,
-		             path);
-	CHECK(pipe2(in, O_CLOEXEC) == 0);
-	CHECK(pipe2(out, O_CLOEXEC) == 0);
-	s.pid = fork();
-	CHECK(s.pid >= 0);
-	if (s.pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		execl(path, "fakellm", script_path, "--log", s.log, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	line[0] = '\0';
-	while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
-		struct pollfd p = {.fd = out[0], .events = POLLIN};
-		ssize_t n;
-		CHECK(poll(&p, 1, 10000) == 1);
-		n = read(out[0], line + len, sizeof(line) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		line[len] = '\0';
-	}
-	line[len] = '\0';
-	close(out[0]);
-	s.port = (unsigned)strtoul(line, NULL, 10);
-	if (s.port == 0)
-		ba_test_fail(__FILE__, __LINE__, "fakellm did not print a port (got \"%s\")", line);
-	s.stdin_fd = in[1];
-	return s;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/* Ends the server and removes its folder (script, files, log). */
-static void stop_server(struct server *s)
-{
-	close(s->stdin_fd);
-	waitpid(s->pid, NULL, 0);
-	nftw(s->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static int logged_requests(const struct server *s)
-{
-	DIR *d = opendir(s->log);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		if (strstr(e->d_name, ".http"))
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* The Nth logged request (1-based), as text; free() it. */
-static char *logged_request(const struct server *s, int n)
-{
-	char path[400];
-	FILE *f;
-	char *text = calloc(1, 1 << 20);
-	size_t len;
-
-	CHECK(text != NULL);
-	snprintf(path, sizeof(path), "%s/%03d.http", s->log, n);
-	f = fopen(path, "rb");
-	CHECK(f != NULL);
-	len = fread(text, 1, (1 << 20) - 1, f);
-	fclose(f);
-	text[len] = '\0';
-	return text;
-}
 
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static unsigned closed_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	socklen_t alen = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK(fd >= 0);
-	CHECK(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	CHECK(getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
-	close(fd);
-	return ntohs(a.sin_port);
 }
 
 /* --------------------------------------------------------- the streams */
@@ -341,7 +202,7 @@ static void check_no_key(const char *text)
 
 TEST(plain_answer_streams_and_is_returned)
 {
-	struct server s = start_server(OA_HELLO);
+	test_server s = test_fakellm_start(OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -363,8 +224,9 @@ TEST(plain_answer_streams_and_is_returned)
 	CHECK_EQ_UINT(h.retries, 0);
 	CHECK_EQ_UINT(h.fallbacks, 0);
 
-	CHECK_EQ_INT(logged_requests(&s), 1);
-	logged = logged_request(&s, 1);
+	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
+	logged = test_fakellm_request(s.log, 1, NULL);
+	CHECK(logged != NULL);
 	CHECK(strncmp(logged, "POST /v1/chat/completions HTTP/1.1\r\n", 36) == 0);
 	CHECK_CONTAINS(logged, "Authorization: Bearer " KEY "\r\n");
 	CHECK_CONTAINS(logged, "\"model\":\"gpt-test\"");
@@ -374,12 +236,12 @@ TEST(plain_answer_streams_and_is_returned)
 	free(logged);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(anthropic_answer)
 {
-	struct server s = start_server(ANTHROPIC_HELLO);
+	test_server s = test_fakellm_start(ANTHROPIC_HELLO);
 	char yaml[512], err[1024], *logged;
 	ba_llm_config *c;
 	ba_llm_request req = request_for("claude/claude-test");
@@ -407,7 +269,8 @@ TEST(anthropic_answer)
 	CHECK_EQ_UINT(resp.usage.input_tokens, 7);
 	CHECK_EQ_UINT(resp.usage.output_tokens, 3);
 	CHECK_EQ_STR(resp.model, "claude/claude-test");
-	logged = logged_request(&s, 1);
+	logged = test_fakellm_request(s.log, 1, NULL);
+	CHECK(logged != NULL);
 	CHECK(strncmp(logged, "POST /v1/messages HTTP/1.1\r\n", 28) == 0);
 	CHECK_CONTAINS(logged, "x-api-key: " KEY "\r\n");
 	/* The model's own max_tokens setting, not the default. */
@@ -415,12 +278,12 @@ TEST(anthropic_answer)
 	free(logged);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(request_max_tokens_wins_over_the_model_setting)
 {
-	struct server s = start_server(OA_HELLO);
+	test_server s = test_fakellm_start(OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 0, NULL,
 	                               "models:\n  openai/gpt-test:\n    max_tokens: 999\n");
 	ba_llm_request req = request_for("openai/gpt-test");
@@ -429,18 +292,19 @@ TEST(request_max_tokens_wins_over_the_model_setting)
 
 	req.max_tokens = 77;
 	CHECK_EQ_INT(ba_llm_chat(c, &req, NULL, &resp, err, sizeof(err)), BA_LLM_OK);
-	logged = logged_request(&s, 1);
+	logged = test_fakellm_request(s.log, 1, NULL);
+	CHECK(logged != NULL);
 	CHECK_CONTAINS(logged, "\"max_tokens\":77");
 	free(logged);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(unauthorized_names_the_key_variable_never_the_key)
 {
 	/* The server quotes the key back, as some do. */
-	struct server s = start_server(ERROR_BODY("401", "Incorrect API key provided: " KEY));
+	test_server s = test_fakellm_start(ERROR_BODY("401", "Incorrect API key provided: " KEY));
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -455,15 +319,15 @@ TEST(unauthorized_names_the_key_variable_never_the_key)
 	check_no_key(err);
 	CHECK_EQ_UINT(resp.attempts, 1); /* never retried */
 	CHECK_EQ_UINT(h.retries, 0);
-	CHECK_EQ_INT(logged_requests(&s), 1);
+	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(forbidden_is_auth_too)
 {
-	struct server s = start_server(ERROR_BODY("403", "no access to gpt-test"));
+	test_server s = test_fakellm_start(ERROR_BODY("403", "no access to gpt-test"));
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	ba_llm_response resp;
@@ -473,12 +337,12 @@ TEST(forbidden_is_auth_too)
 	CHECK_CONTAINS(err, "403 Forbidden: no access to gpt-test (check OPENAI_API_KEY)");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(not_found_names_the_base_url_and_model)
 {
-	struct server s = start_server(ERROR_BODY("404", "The model does not exist"));
+	test_server s = test_fakellm_start(ERROR_BODY("404", "The model does not exist"));
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-nope");
 	ba_llm_response resp;
@@ -493,13 +357,13 @@ TEST(not_found_names_the_base_url_and_model)
 	CHECK_EQ_UINT(resp.attempts, 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(bad_request_is_neither_retried_nor_handed_to_a_fallback)
 {
-	struct server a = start_server(ERROR_BODY("400", "messages: field required"));
-	struct server b = start_server(OA_HELLO);
+	test_server a = test_fakellm_start(ERROR_BODY("400", "messages: field required"));
+	test_server b = test_fakellm_start(OA_HELLO);
 	ba_llm_config *c = make_config(a.port, b.port, 3, NULL, "fallback: [backup/m2]\n");
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -511,21 +375,21 @@ TEST(bad_request_is_neither_retried_nor_handed_to_a_fallback)
 	CHECK_EQ_STR(err, "openai/gpt-test: 400 Bad Request: messages: field required");
 	CHECK_EQ_UINT(resp.attempts, 1);
 	CHECK_EQ_UINT(h.fallbacks, 0);
-	CHECK_EQ_INT(logged_requests(&b), 0);
+	CHECK_EQ_INT(test_fakellm_request_count(b.log), 0);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&a);
-	stop_server(&b);
+	test_server_stop(&a);
+	test_server_stop(&b);
 }
 
 TEST_TIMEOUT(rate_limit_waits_as_retry_after_says, 20)
 {
-	struct server s = start_server("response\n"
-	                               "status 429\n"
-	                               "header Retry-After: 1\n"
-	                               "body {\"error\":{\"message\":\"Rate limit reached\","
-	                               "\"type\":\"requests\"}}\n"
-	                               "end\n" OA_HELLO);
+	test_server s = test_fakellm_start("response\n"
+	                                   "status 429\n"
+	                                   "header Retry-After: 1\n"
+	                                   "body {\"error\":{\"message\":\"Rate limit reached\","
+	                                   "\"type\":\"requests\"}}\n"
+	                                   "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -546,19 +410,19 @@ TEST_TIMEOUT(rate_limit_waits_as_retry_after_says, 20)
 	CHECK_EQ_INT(h.retry_why[0], BA_LLM_ERR_RATE_LIMIT);
 	CHECK_CONTAINS(h.retry_msg[0],
 	               "openai/gpt-test: 429 Too Many Requests: Rate limit reached");
-	CHECK_EQ_INT(logged_requests(&s), 2);
+	CHECK_EQ_INT(test_fakellm_request_count(s.log), 2);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(rate_limit_asking_too_long_stops_and_says_how_long)
 {
-	struct server s = start_server("response\n"
-	                               "status 429\n"
-	                               "header Retry-After: 30\n"
-	                               "body {\"error\":{\"message\":\"quota\"}}\n"
-	                               "end\n" OA_HELLO);
+	test_server s = test_fakellm_start("response\n"
+	                                   "status 429\n"
+	                                   "header Retry-After: 30\n"
+	                                   "body {\"error\":{\"message\":\"quota\"}}\n"
+	                                   "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -576,12 +440,12 @@ TEST(rate_limit_asking_too_long_stops_and_says_how_long)
 	CHECK_EQ_UINT(h.retries, 0);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(server_error_then_success)
 {
-	struct server s = start_server(ERROR_BODY("500", "boom") OA_HELLO);
+	test_server s = test_fakellm_start(ERROR_BODY("500", "boom") OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -598,12 +462,12 @@ TEST(server_error_then_success)
 	CHECK_EQ_STR(h.retry_msg[0], "openai/gpt-test: 500 Internal Server Error: boom");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(overloaded_and_gateway_errors_are_retried)
 {
-	struct server s = start_server(ERROR_BODY("529", "Overloaded") ERROR_BODY(
+	test_server s = test_fakellm_start(ERROR_BODY("529", "Overloaded") ERROR_BODY(
 	        "502", "bad gateway") ERROR_BODY("408", "slow") OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
@@ -623,13 +487,13 @@ TEST(overloaded_and_gateway_errors_are_retried)
 	CHECK(h.retry_wait[2] >= 20 && h.retry_wait[2] <= 40);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(server_error_forever_gives_up_after_every_attempt)
 {
-	struct server s = start_server(ERROR_BODY("500", "boom") ERROR_BODY("503", "busy")
-	                                       ERROR_BODY("500", "still boom") OA_HELLO);
+	test_server s = test_fakellm_start(ERROR_BODY("500", "boom") ERROR_BODY("503", "busy")
+	                                           ERROR_BODY("500", "still boom") OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 2, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -642,18 +506,18 @@ TEST(server_error_forever_gives_up_after_every_attempt)
 	                  "3 attempts)");
 	CHECK_EQ_UINT(resp.attempts, 3);
 	CHECK_EQ_UINT(h.retries, 2);
-	CHECK_EQ_INT(logged_requests(&s), 3);
+	CHECK_EQ_INT(test_fakellm_request_count(s.log), 3);
 	CHECK(resp.message.text == NULL);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(cut_stream_is_retried_and_only_the_good_attempt_kept)
 {
-	struct server s = start_server("response\n" OA_ANSWER("Hel", "lo") "chunk 40\n"
-	                                                                   "cut_after 200\n"
-	                                                                   "end\n" OA_HELLO);
+	test_server s = test_fakellm_start("response\n" OA_ANSWER("Hel", "lo") "chunk 40\n"
+	                                                                       "cut_after 200\n"
+	                                                                       "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -672,12 +536,12 @@ TEST(cut_stream_is_retried_and_only_the_good_attempt_kept)
 	CHECK_CONTAINS(h.retry_msg[0], "): the connection was cut");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(cut_stream_forever_says_so)
 {
-	struct server s = start_server("response\n" OA_ANSWER(
+	test_server s = test_fakellm_start("response\n" OA_ANSWER(
 	        "Hel", "lo") "cut_after 200\nend\n"
 	                     "response\n" OA_ANSWER("Hel", "lo") "cut_after 200\nend\n");
 	ba_llm_config *c = make_config(s.port, 1, 1, NULL, NULL);
@@ -692,14 +556,14 @@ TEST(cut_stream_forever_says_so)
 	CHECK_EQ_UINT(resp.attempts, 2);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(stream_that_just_stops_is_retried)
 {
 	/* framing close: the end of the body looks like any other end, so
 	 * only the decoder can tell the answer is incomplete. */
-	struct server s = start_server("response\n" OA_CHUNK(
+	test_server s = test_fakellm_start("response\n" OA_CHUNK(
 	        "{\"content\":\"Hel\"}", "null") "framing close\nend\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
@@ -715,15 +579,15 @@ TEST(stream_that_just_stops_is_retried)
 	CHECK_EQ_STR(resp.message.text, "Hello");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(malformed_stream_is_not_retried)
 {
-	struct server s = start_server("response\n"
-	                               "body data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\n"
-	                               "body data: oops\\n\\n\n"
-	                               "end\n" OA_HELLO);
+	test_server s = test_fakellm_start("response\n"
+	                                   "body data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\n"
+	                                   "body data: oops\\n\\n\n"
+	                                   "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -737,18 +601,18 @@ TEST(malformed_stream_is_not_retried)
 	CHECK_CONTAINS(err, "JSON");
 	CHECK_EQ_UINT(resp.attempts, 1);
 	CHECK_EQ_UINT(h.retries, 0);
-	CHECK_EQ_INT(logged_requests(&s), 1);
+	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(error_event_in_the_stream_is_retried)
 {
-	struct server s = start_server("response\n"
-	                               "body data: {\"error\":{\"message\":\"The server is "
-	                               "overloaded\",\"type\":\"server_error\"}}\\n\\n\n"
-	                               "end\n" OA_HELLO);
+	test_server s = test_fakellm_start("response\n"
+	                                   "body data: {\"error\":{\"message\":\"The server is "
+	                                   "overloaded\",\"type\":\"server_error\"}}\\n\\n\n"
+	                                   "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -762,15 +626,15 @@ TEST(error_event_in_the_stream_is_retried)
 	CHECK_CONTAINS(h.retry_msg[0], "The server is overloaded");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(fallback_to_a_second_provider)
 {
-	struct server a = start_server(ERROR_BODY("500", "down") ERROR_BODY("500", "down"));
-	struct server b = start_server("response\n"
-	                               "expect_header Authorization: Bearer " BACKUP_KEY
-	                               "\n" OA_ANSWER("from ", "backup") "end\n");
+	test_server a = test_fakellm_start(ERROR_BODY("500", "down") ERROR_BODY("500", "down"));
+	test_server b = test_fakellm_start("response\n"
+	                                   "expect_header Authorization: Bearer " BACKUP_KEY
+	                                   "\n" OA_ANSWER("from ", "backup") "end\n");
 	ba_llm_config *c = make_config(a.port, b.port, 1, NULL, "fallback: [backup/m2]\n");
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -788,20 +652,21 @@ TEST(fallback_to_a_second_provider)
 	CHECK_EQ_STR(h.fb_to[0], "backup/m2");
 	CHECK_EQ_STR(h.fb_msg[0],
 	             "openai/gpt-test: 500 Internal Server Error: down (gave up after 2 attempts)");
-	logged = logged_request(&b, 1);
+	logged = test_fakellm_request(b.log, 1, NULL);
+	CHECK(logged != NULL);
 	CHECK_CONTAINS(logged, "\"model\":\"m2\"");
 	CHECK(!strstr(logged, KEY)); /* each provider gets its own key */
 	free(logged);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&a);
-	stop_server(&b);
+	test_server_stop(&a);
+	test_server_stop(&b);
 }
 
 TEST(misconfigured_fallback_is_skipped)
 {
-	struct server a = start_server(ERROR_BODY("401", "bad key"));
-	struct server b = start_server(OA_HELLO);
+	test_server a = test_fakellm_start(ERROR_BODY("401", "bad key"));
+	test_server b = test_fakellm_start(OA_HELLO);
 	ba_llm_config *c = make_config(a.port, b.port, 1, NULL, NULL);
 	static const char *const chain[] = {"nowhere/x", "openai/gpt-test", "backup/m2"};
 	ba_llm_request req = request_for("openai/gpt-test");
@@ -826,14 +691,14 @@ TEST(misconfigured_fallback_is_skipped)
 	CHECK_CONTAINS(h.fb_msg[1], "nowhere");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&a);
-	stop_server(&b);
+	test_server_stop(&a);
+	test_server_stop(&b);
 }
 
 TEST(every_model_failing_ends_with_the_last_and_lists_the_others)
 {
-	struct server a = start_server(ERROR_BODY("503", "maintenance"));
-	struct server b = start_server(ERROR_BODY("401", "who are you"));
+	test_server a = test_fakellm_start(ERROR_BODY("503", "maintenance"));
+	test_server b = test_fakellm_start(ERROR_BODY("401", "who are you"));
 	ba_llm_config *c =
 	        make_config(a.port, b.port, 0, NULL, "fallback: [nowhere/x, backup/m2]\n");
 	ba_llm_request req = request_for("openai/gpt-test");
@@ -849,14 +714,14 @@ TEST(every_model_failing_ends_with_the_last_and_lists_the_others)
 	CHECK_EQ_UINT(h.fallbacks, 2);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&a);
-	stop_server(&b);
+	test_server_stop(&a);
+	test_server_stop(&b);
 }
 
 TEST(no_fallback_ignores_the_configured_chain)
 {
-	struct server a = start_server(ERROR_BODY("500", "down"));
-	struct server b = start_server(OA_HELLO);
+	test_server a = test_fakellm_start(ERROR_BODY("500", "down"));
+	test_server b = test_fakellm_start(OA_HELLO);
 	ba_llm_config *c = make_config(a.port, b.port, 0, NULL, "fallback: [backup/m2]\n");
 	ba_llm_request req = request_for("openai/gpt-test");
 	ba_llm_response resp;
@@ -865,11 +730,11 @@ TEST(no_fallback_ignores_the_configured_chain)
 	req.no_fallback = true;
 	CHECK_EQ_INT(ba_llm_chat(c, &req, NULL, &resp, err, sizeof(err)), BA_LLM_ERR_SERVER);
 	CHECK_EQ_STR(err, "openai/gpt-test: 500 Internal Server Error: down");
-	CHECK_EQ_INT(logged_requests(&b), 0);
+	CHECK_EQ_INT(test_fakellm_request_count(b.log), 0);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&a);
-	stop_server(&b);
+	test_server_stop(&a);
+	test_server_stop(&b);
 }
 
 TEST(unknown_provider_is_a_configuration_error)
@@ -895,10 +760,10 @@ TEST(unknown_provider_is_a_configuration_error)
 
 TEST(redirect_is_not_followed)
 {
-	struct server s =
-	        start_server("response\nstatus 308\n"
-	                     "header Location: https://api.example.test/v1/chat/completions\n"
-	                     "end\n" OA_HELLO);
+	test_server s =
+	        test_fakellm_start("response\nstatus 308\n"
+	                           "header Location: https://api.example.test/v1/chat/completions\n"
+	                           "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	ba_llm_response resp;
@@ -908,15 +773,15 @@ TEST(redirect_is_not_followed)
 	CHECK_CONTAINS(err, "openai/gpt-test: 308 Permanent Redirect: redirected to "
 	                    "https://api.example.test/v1/chat/completions");
 	CHECK_CONTAINS(err, "check the base URL");
-	CHECK_EQ_INT(logged_requests(&s), 1);
+	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST(connection_refused_is_retried_then_reported)
 {
-	unsigned port = closed_port();
+	unsigned port = test_closed_port();
 	ba_llm_config *c = make_config(port, 1, 1, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -955,9 +820,9 @@ static void *cancel_later(void *arg)
 
 TEST_TIMEOUT(cancel_during_a_slow_stream, 20)
 {
-	struct server s = start_server("response\n" OA_ANSWER("Hel", "lo") "chunk 20\n"
-	                                                                   "delay_ms 100\n"
-	                                                                   "end\n" OA_HELLO);
+	test_server s = test_fakellm_start("response\n" OA_ANSWER("Hel", "lo") "chunk 20\n"
+	                                                                       "delay_ms 100\n"
+	                                                                       "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -982,13 +847,13 @@ TEST_TIMEOUT(cancel_during_a_slow_stream, 20)
 	CHECK_EQ_UINT(h.fallbacks, 0);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST_TIMEOUT(cancel_during_a_retry_wait, 20)
 {
-	struct server s =
-	        start_server("response\nstatus 503\nheader Retry-After: 1\nend\n" OA_HELLO);
+	test_server s =
+	        test_fakellm_start("response\nstatus 503\nheader Retry-After: 1\nend\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	ba_llm_response resp;
@@ -1008,14 +873,14 @@ TEST_TIMEOUT(cancel_during_a_retry_wait, 20)
 	CHECK_EQ_UINT(resp.attempts, 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST_TIMEOUT(idle_server_times_out, 20)
 {
-	struct server s = start_server("response\n" OA_ANSWER("Hel", "lo") "chunk 150\n"
-	                                                                   "delay_ms 5000\n"
-	                                                                   "end\n");
+	test_server s = test_fakellm_start("response\n" OA_ANSWER("Hel", "lo") "chunk 150\n"
+	                                                                       "delay_ms 5000\n"
+	                                                                       "end\n");
 	ba_llm_config *c = make_config(s.port, 1, 0, "    idle_timeout_ms: 300\n", NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	ba_llm_response resp;
@@ -1031,15 +896,15 @@ TEST_TIMEOUT(idle_server_times_out, 20)
 	CHECK_EQ_UINT(resp.attempts, 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
 
 TEST_TIMEOUT(deadline_ends_the_call_and_its_retries, 20)
 {
-	struct server s = start_server("response\n" OA_ANSWER("Hel", "lo") "chunk 10\n"
-	                                                                   "delay_ms 200\n"
-	                                                                   "end\n" OA_HELLO);
-	struct server b = start_server(OA_HELLO);
+	test_server s = test_fakellm_start("response\n" OA_ANSWER("Hel", "lo") "chunk 10\n"
+	                                                                       "delay_ms 200\n"
+	                                                                       "end\n" OA_HELLO);
+	test_server b = test_fakellm_start(OA_HELLO);
 	ba_llm_config *c = make_config(s.port, b.port, 3, NULL, "fallback: [backup/m2]\n");
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -1056,17 +921,17 @@ TEST_TIMEOUT(deadline_ends_the_call_and_its_retries, 20)
 	CHECK_EQ_UINT(resp.attempts, 1);
 	CHECK_EQ_UINT(h.retries, 0);
 	CHECK_EQ_UINT(h.fallbacks, 0); /* no time for anyone else either */
-	CHECK_EQ_INT(logged_requests(&b), 0);
+	CHECK_EQ_INT(test_fakellm_request_count(b.log), 0);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
-	stop_server(&b);
+	test_server_stop(&s);
+	test_server_stop(&b);
 }
 
 TEST(retry_wait_that_would_pass_the_deadline_is_not_started)
 {
-	struct server s =
-	        start_server("response\nstatus 503\nheader Retry-After: 1\nend\n" OA_HELLO);
+	test_server s =
+	        test_fakellm_start("response\nstatus 503\nheader Retry-After: 1\nend\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	ba_llm_response resp;
@@ -1081,5 +946,5 @@ TEST(retry_wait_that_would_pass_the_deadline_is_not_started)
 	CHECK_CONTAINS(err, "no time is left before the deadline");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	stop_server(&s);
+	test_server_stop(&s);
 }
