@@ -150,6 +150,95 @@ void ba_store__rollback(ba_store *s)
 		run_simple(s, STMT_ROLLBACK, "ROLLBACK", NULL, 0);
 }
 
+int ba_store__writable(ba_store *s, char *err, size_t err_len)
+{
+	if (s->in_batch && s->sq->get_autocommit(s->db)) {
+		ba_store__fmt(err, err_len,
+		              "%s: the open batch was abandoned by SQLite after an earlier error; "
+		              "roll it back",
+		              s->path);
+		return -1;
+	}
+	return 0;
+}
+
+int ba_store__read_begin(ba_store *s, bool *own, char *err, size_t err_len)
+{
+	char *msg = NULL;
+
+	*own = false;
+	if (!s->sq->get_autocommit(s->db))
+		return 0; /* inside the open batch: read what it holds */
+	if (s->sq->exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK) {
+		ba_store__fmt(err, err_len, "%s: BEGIN: %s", s->path, msg ? msg : "failed");
+		s->sq->free(msg);
+		return -1;
+	}
+	*own = true;
+	return 0;
+}
+
+void ba_store__read_end(ba_store *s, bool own)
+{
+	/* A read changes nothing: ending it with ROLLBACK or COMMIT is the
+	 * same, and ROLLBACK cannot fail on a busy database. */
+	if (own)
+		s->sq->exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ------------------------------------------------------------ batches */
+
+int ba_store_begin(ba_store *store, char *err, size_t err_len)
+{
+	if (!store) {
+		ba_store__fmt(err, err_len, "no store");
+		return -1;
+	}
+	if (store->in_batch) {
+		ba_store__fmt(err, err_len,
+		              "%s: a batch is already open (batches do not nest): commit or roll "
+		              "it back first",
+		              store->path);
+		return -1;
+	}
+	if (ba_store__begin(store, err, err_len) != 0)
+		return -1;
+	store->in_batch = true;
+	return 0;
+}
+
+int ba_store_commit(ba_store *store, char *err, size_t err_len)
+{
+	if (!store) {
+		ba_store__fmt(err, err_len, "no store");
+		return -1;
+	}
+	if (!store->in_batch) {
+		ba_store__fmt(err, err_len, "%s: no batch is open to commit", store->path);
+		return -1;
+	}
+	if (ba_store__writable(store, err, err_len) != 0) {
+		store->in_batch = false;
+		return -1;
+	}
+	store->in_batch = false;
+	/* ba_store__commit rolls back when COMMIT fails. */
+	return ba_store__commit(store, err, err_len);
+}
+
+void ba_store_rollback(ba_store *store)
+{
+	if (!store || !store->in_batch)
+		return;
+	store->in_batch = false;
+	ba_store__rollback(store);
+}
+
+bool ba_store_in_batch(const ba_store *store)
+{
+	return store && store->in_batch;
+}
+
 bool ba_store__utf8_valid(const char *str, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)str, *end = p + len;
@@ -618,6 +707,7 @@ void ba_store_close(ba_store *store)
 {
 	if (!store)
 		return;
+	ba_store_rollback(store);
 	for (size_t i = 0; i < STMT_COUNT; i++)
 		if (store->stmts[i])
 			store->sq->finalize(store->stmts[i]);

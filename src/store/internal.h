@@ -45,6 +45,7 @@ struct ba_store {
 	sqlite3 *db;
 	char path[BA_STORE_PATH_MAX];
 	sqlite3_stmt *stmts[STMT_COUNT];
+	bool in_batch; /* between ba_store_begin and commit or rollback */
 };
 
 /* Longest id, tool name, tool call id or similar short string kept. */
@@ -75,6 +76,18 @@ int ba_store__step(ba_store *s, sqlite3_stmt *st, int bind_rc);
 int ba_store__begin(ba_store *s, char *err, size_t err_len);
 int ba_store__commit(ba_store *s, char *err, size_t err_len);
 void ba_store__rollback(ba_store *s);
+
+/* Called by every write before it runs: 0, or -1 (err set) when a batch
+ * is open but SQLite has already abandoned its transaction (after an I/O
+ * error, a full disk...) - the write would otherwise be committed on its
+ * own, outside the batch the caller believes it is in. */
+int ba_store__writable(ba_store *s, char *err, size_t err_len);
+
+/* Reads that must see one snapshot run in a transaction of their own,
+ * or in the open batch's: *own says which, for ba_store__read_end. */
+int ba_store__read_begin(ba_store *s, bool *own, char *err, size_t err_len);
+/* Ends the read's own transaction; leaves a batch alone. */
+void ba_store__read_end(ba_store *s, bool own);
 
 /* Binds s (borrowed until ba_store__done): NULL as SQL NULL, valid UTF-8
  * as TEXT, anything else as a BLOB so the bytes come back unchanged. */

@@ -67,6 +67,8 @@ int ba_store_policy_set(ba_store *store, const char *workspace, const char *tool
 		ba_store__fmt(err, err_len, "no store");
 		return -1;
 	}
+	if (ba_store__writable(store, err, err_len) != 0)
+		return -1;
 	if (check_args(workspace, tool, err, err_len) != 0)
 		return -1;
 	if (!capability || ba_cap_parse(capability, &cap, cap_err, sizeof(cap_err))) {
@@ -104,6 +106,8 @@ int ba_store_policy_remove(ba_store *store, const char *workspace, const char *t
 		ba_store__fmt(err, err_len, "no store");
 		return -1;
 	}
+	if (ba_store__writable(store, err, err_len) != 0)
+		return -1;
 	if (check_args(workspace, tool, err, err_len) != 0)
 		return -1;
 	if (!capability) {

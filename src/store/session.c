@@ -175,6 +175,8 @@ int ba_store_session_create(ba_store *store, const char *model, const char *work
 		ba_store__fmt(err, err_len, "no store or no place for the session");
 		return -1;
 	}
+	if (ba_store__writable(store, err, err_len) != 0)
+		return -1;
 	if (check_len("model name", model, sizeof(info.model), err, err_len) != 0 ||
 	    check_len("workspace path", workspace, sizeof(info.workspace), err, err_len) != 0)
 		return -1;
@@ -298,6 +300,8 @@ int ba_store_session_update(ba_store *store, const ba_session_info *info, char *
 		ba_store__fmt(err, err_len, "no store or no session");
 		return -1;
 	}
+	if (ba_store__writable(store, err, err_len) != 0)
+		return -1;
 	if ((unsigned)info->status >= sizeof(status_names) / sizeof(status_names[0])) {
 		ba_store__fmt(err, err_len, "session %.32s: unknown status %d", info->id,
 		              (int)info->status);
@@ -403,6 +407,8 @@ int ba_store_session_delete(ba_store *store, const char *id, char *err, size_t e
 		ba_store__fmt(err, err_len, "no store");
 		return -1;
 	}
+	if (ba_store__writable(store, err, err_len) != 0)
+		return -1;
 	if (!id_normalize(id, norm)) {
 		ba_store__fmt(err, err_len, "no session %s", id ? id : "(none)");
 		return 1;
@@ -538,10 +544,11 @@ int ba_store_message_append(ba_store *store, const char *session_id, const ba_ll
                             char *err, size_t err_len)
 {
 	int b = 0; /* the bind calls' results, ORed */
-	/* One statement, so one transaction of its own: SQLite takes the
-	 * write lock before the subquery reads, so concurrent appenders
-	 * never compute the same seq. No session row is touched, which
-	 * keeps an append to two pages of the write-ahead log. */
+	/* One statement, so one transaction of its own outside a batch:
+	 * SQLite takes the write lock before the subquery reads, so
+	 * concurrent appenders never compute the same seq (a batch holds
+	 * the lock from its begin). No session row is touched, which keeps
+	 * an append to two pages of the write-ahead log. */
 	static const char sql[] =
 	        "INSERT INTO messages (session_id, seq, time_ms, role, text, tool_calls, "
 	        "tool_call_id, tool_name, is_error) VALUES (?1, "
@@ -556,6 +563,8 @@ int ba_store_message_append(ba_store *store, const char *session_id, const ba_ll
 		ba_store__fmt(err, err_len, "no store or no message");
 		return -1;
 	}
+	if (ba_store__writable(store, err, err_len) != 0)
+		return -1;
 	if (!id_normalize(session_id, id)) {
 		ba_store__fmt(err, err_len, "'%.40s' is not a session id",
 		              session_id ? session_id : "");
@@ -683,20 +692,6 @@ static int session_rows(ba_store *store, enum ba_store_stmt_id sid, const char *
 	return 0;
 }
 
-/* Reads run inside one transaction so the count and the rows agree
- * while other processes append. */
-static int begin_read(ba_store *store, char *err, size_t err_len)
-{
-	char *msg = NULL;
-
-	if (store->sq->exec(store->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK) {
-		ba_store__fmt(err, err_len, "%s: BEGIN: %s", store->path, msg ? msg : "failed");
-		store->sq->free(msg);
-		return -1;
-	}
-	return 0;
-}
-
 int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_message **out,
                            size_t *count, char *err, size_t err_len)
 {
@@ -708,6 +703,7 @@ int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_messa
 	ba_llm_message *msgs = NULL;
 	size_t rows = 0, n = 0, total = 0;
 	sqlite3_stmt *st = NULL;
+	bool own_txn;
 
 	if (out)
 		*out = NULL;
@@ -722,7 +718,9 @@ int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_messa
 		              session_id ? session_id : "");
 		return -1;
 	}
-	if (begin_read(store, err, err_len) != 0)
+	/* The count and the rows must agree while other processes append:
+	 * one snapshot (the open batch's, inside one). */
+	if (ba_store__read_begin(store, &own_txn, err, err_len) != 0)
 		return -1;
 	if (session_rows(store, STMT_MESSAGE_COUNT, count_sql, id, &rows, err, err_len) != 0)
 		goto fail;
@@ -783,13 +781,13 @@ int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_messa
 		goto fail;
 	}
 	ba_store__done(store, st);
-	store->sq->exec(store->db, "COMMIT", NULL, NULL, NULL);
+	ba_store__read_end(store, own_txn);
 	*out = msgs;
 	*count = n;
 	return 0;
 fail:
 	ba_store__done(store, st);
-	store->sq->exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	ba_store__read_end(store, own_txn);
 	ba_store_messages_free(msgs, n);
 	return -1;
 }
@@ -818,7 +816,8 @@ int ba_store_event_append(ba_store *store, const char *session_id, const char *k
                           const char *json, char *err, size_t err_len)
 {
 	int b = 0; /* the bind calls' results, ORed */
-	/* One statement, one transaction (see ba_store_message_append). */
+	/* One statement, one transaction outside a batch (see
+	 * ba_store_message_append). */
 	static const char sql[] =
 	        "INSERT INTO events (session_id, seq, time_ms, kind, json) VALUES (?1, "
 	        "(SELECT coalesce(max(seq), 0) + 1 FROM events WHERE session_id = ?1), "
@@ -834,6 +833,8 @@ int ba_store_event_append(ba_store *store, const char *session_id, const char *k
 		ba_store__fmt(err, err_len, "no store");
 		return -1;
 	}
+	if (ba_store__writable(store, err, err_len) != 0)
+		return -1;
 	if (!id_normalize(session_id, id)) {
 		ba_store__fmt(err, err_len, "'%.40s' is not a session id",
 		              session_id ? session_id : "");
@@ -895,6 +896,7 @@ int ba_store_events_load(ba_store *store, const char *session_id, ba_store_event
 	ba_store_event *events = NULL;
 	size_t rows = 0, n = 0, total = 0;
 	sqlite3_stmt *st = NULL;
+	bool own_txn;
 
 	if (out)
 		*out = NULL;
@@ -909,7 +911,9 @@ int ba_store_events_load(ba_store *store, const char *session_id, ba_store_event
 		              session_id ? session_id : "");
 		return -1;
 	}
-	if (begin_read(store, err, err_len) != 0)
+	/* The count and the rows must agree while other processes append:
+	 * one snapshot (the open batch's, inside one). */
+	if (ba_store__read_begin(store, &own_txn, err, err_len) != 0)
 		return -1;
 	if (session_rows(store, STMT_EVENT_COUNT, count_sql, id, &rows, err, err_len) != 0)
 		goto fail;
@@ -945,13 +949,13 @@ int ba_store_events_load(ba_store *store, const char *session_id, ba_store_event
 		goto fail;
 	}
 	ba_store__done(store, st);
-	store->sq->exec(store->db, "COMMIT", NULL, NULL, NULL);
+	ba_store__read_end(store, own_txn);
 	*out = events;
 	*count = n;
 	return 0;
 fail:
 	ba_store__done(store, st);
-	store->sq->exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	ba_store__read_end(store, own_txn);
 	ba_store_events_free(events, n);
 	return -1;
 }

@@ -6,9 +6,12 @@
  * ${XDG_DATA_HOME:-~/.local/share}/boxagent, as for the audit log). The
  * folder is created 0700, the file 0600.
  *
- * Durability: WAL journal, synchronous=NORMAL, every append its own
- * transaction, committed before the call returns. A process killed with
- * SIGKILL at any point loses nothing a call had returned success for
+ * Durability: WAL journal, synchronous=NORMAL. Every write is its own
+ * transaction, committed before the call returns - unless a batch is open
+ * (ba_store_begin), when the batch's writes are committed together by
+ * ba_store_commit. A process killed with SIGKILL at any point loses
+ * nothing a call had returned success for outside a batch, nor any batch
+ * whose commit had returned success, and never keeps part of a batch
  * (WAL + NORMAL is durable against process death; only a power loss may
  * take the last commits). Several processes may use one file: a busy
  * database is waited on (busy_timeout 5 s).
@@ -53,8 +56,45 @@ int ba_store_default_path(char *out, size_t out_len);
  * default path when NULL. NULL with a message in err. A file that is not
  * a boxagent store, or one from a newer version, is refused, naming it. */
 ba_store *ba_store_open(const char *path, char *err, size_t err_len);
-void ba_store_close(ba_store *store); /* NULL allowed */
+/* NULL allowed. A batch still open is rolled back. */
+void ba_store_close(ba_store *store);
 const char *ba_store_path(const ba_store *store);
+
+/* ------------------------------------------------------------- batches */
+
+/*
+ * A batch: the writes (appends, session and policy changes) made through
+ * this handle between ba_store_begin and ba_store_commit become durable
+ * together at the commit, all or nothing - after a crash either every
+ * one of them is there or none is, and what was committed before the
+ * batch is kept. One commit for many rows is also much cheaper than one
+ * per row (each commit is a write to the log, 40-120 us).
+ *
+ * Until the commit, other handles (and processes) see none of the
+ * batch. Begin takes the database's write lock at once (BEGIN
+ * IMMEDIATE), waiting for another writer up to the busy timeout, so a
+ * batch never fails half-way because someone else writes; other writers
+ * wait for the batch in turn, so keep batches short: begin, write,
+ * commit - never wait on anything slow (a model, a person, a tool) in
+ * between.
+ *
+ * Batches do not nest: begin while one is open is an error and leaves the
+ * open one as it is. A write that fails inside a batch leaves the batch
+ * open and the earlier writes of the batch in it (SQLite undoes only the
+ * failed statement); the caller chooses to commit or roll back. Should
+ * SQLite itself have abandoned the transaction (I/O error, disk full),
+ * every later write of the batch fails saying so (none is committed on
+ * its own), and so does the commit. A commit that fails rolls the batch
+ * back and closes it: nothing of it is kept. Reads inside a batch see
+ * its writes.
+ */
+int ba_store_begin(ba_store *store, char *err, size_t err_len);
+int ba_store_commit(ba_store *store, char *err, size_t err_len);
+/* Drops the open batch's writes; nothing (and no error) without one.
+ * NULL allowed. */
+void ba_store_rollback(ba_store *store);
+/* Is a batch open on this handle? */
+bool ba_store_in_batch(const ba_store *store);
 
 /* ------------------------------------------------------------ sessions */
 
@@ -105,7 +145,7 @@ int ba_store_session_delete(ba_store *store, const char *id, char *err, size_t e
 /* ------------------------------------------------------------ messages */
 
 /* Appends one message (borrowed) to the session's conversation; it is
- * committed when this returns 0. */
+ * committed when this returns 0 (inside a batch: with the batch). */
 int ba_store_message_append(ba_store *store, const char *session_id, const ba_llm_message *msg,
                             char *err, size_t err_len);
 /* Loads the conversation in order. *out taken; release with
@@ -124,7 +164,8 @@ typedef struct ba_store_event {
 } ba_store_event;
 
 /* Appends an event (kind and json borrowed; json must be one JSON
- * object - checked, and refused otherwise). Committed on return 0. */
+ * object - checked, and refused otherwise). Committed on return 0
+ * (inside a batch: with the batch). */
 int ba_store_event_append(ba_store *store, const char *session_id, const char *kind,
                           const char *json, char *err, size_t err_len);
 int ba_store_events_load(ba_store *store, const char *session_id, ba_store_event **out,
