@@ -13,7 +13,6 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "support/server.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -55,83 +56,16 @@ static const char *tmp(void)
 static void write_file(const char *name, const char *text)
 {
 	char path[PATH_MAX];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", tmp(), name);
-	f = fopen(path, "w");
-	CHECK(f != NULL);
-	CHECK(fwrite(text, 1, strlen(text), f) == strlen(text));
-	CHECK(fclose(f) == 0);
+	test_write_file(path, text, strlen(text));
 }
-
-/* The whole file, NUL-terminated (malloc'd), or NULL if it is missing. */
-static char *read_text(const char *path, size_t *len_out)
-{
-	FILE *f = fopen(path, "rb");
-	char *data = NULL;
-	size_t len = 0, cap = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		size_t n;
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			data = realloc(data, cap + 1);
-			CHECK(data != NULL);
-		}
-		n = fread(data + len, 1, cap - len, f);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	fclose(f);
-	data[len] = '\0';
-	if (len_out)
-		*len_out = len;
-	return data;
-}
-
-static const char *fakellm_path(void)
-{
-	static char path[PATH_MAX + 16];
-	const char *build = getenv("BUILD");
-
-	if (build && *build) {
-		snprintf(path, sizeof(path), "%s/tests/fakellm", build);
-	} else {
-		/* Run by hand: the binary sits next to this test. */
-		char self[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		char *slash;
-		CHECK(n > 0);
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		CHECK(slash != NULL);
-		*slash = '\0';
-		snprintf(path, sizeof(path), "%s/fakellm", self);
-	}
-	if (access(path, X_OK) != 0)
-		ba_test_fail(__FILE__, __LINE__,
-		             "%s is missing: build it (make BUILD=... %s, see mk/fakellm.mk)", path,
-		             path);
-	return path;
-}
-
-struct server {
-	pid_t pid;
-	unsigned port;
-	int stdin_fd; /* closing it ends the server */
-};
 
 /* Starts fakellm on tmp()/script (and --log tmp()/log_dir when given). */
-static struct server start(const char *script, const char *log_dir)
+static test_server start(const char *script, const char *log_dir)
 {
-	struct server s = {0};
-	char script_path[PATH_MAX], log_path[PATH_MAX], line[64];
-	const char *bin = fakellm_path();
-	int in[2], out[2];
-	size_t len = 0;
+	char script_path[PATH_MAX], log_path[PATH_MAX] = "";
+	const char *args[] = {script_path, log_dir ? "--log" : NULL, log_path, NULL};
 
 	snprintf(script_path, sizeof(script_path), "%s/%s", tmp(), script);
 	if (log_dir) {
@@ -139,38 +73,7 @@ static struct server start(const char *script, const char *log_dir)
 		/* Cases run in one process (no arguments) share tmp(). */
 		nftw(log_path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	}
-	CHECK(pipe2(in, O_CLOEXEC) == 0);
-	CHECK(pipe2(out, O_CLOEXEC) == 0);
-	s.pid = fork();
-	CHECK(s.pid >= 0);
-	if (s.pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		if (log_dir)
-			execl(bin, "fakellm", script_path, "--log", log_path, (char *)NULL);
-		else
-			execl(bin, "fakellm", script_path, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	line[0] = '\0';
-	while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
-		struct pollfd p = {.fd = out[0], .events = POLLIN};
-		ssize_t n;
-		CHECK(poll(&p, 1, 10000) == 1);
-		n = read(out[0], line + len, sizeof(line) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		line[len] = '\0';
-	}
-	close(out[0]);
-	s.port = (unsigned)strtoul(line, NULL, 10);
-	if (s.port == 0)
-		ba_test_fail(__FILE__, __LINE__, "fakellm did not print a port (got \"%s\")", line);
-	s.stdin_fd = in[1];
-	return s;
+	return test_server_start("fakellm", args);
 }
 
 /* Waits up to ms for pid; returns its wait status, or -1 if it still runs. */
@@ -188,78 +91,19 @@ static int wait_for(pid_t pid, int ms)
 }
 
 /* Closes the server's stdin and checks that it ends, cleanly. */
-static void stop(struct server *s)
+static void stop(test_server *s)
 {
-	int status;
+	int status = test_server_stop(s);
 
-	close(s->stdin_fd);
-	status = wait_for(s->pid, 5000);
-	if (status == -1) {
-		kill(s->pid, SIGKILL);
-		waitpid(s->pid, NULL, 0);
+	if (status == -1)
 		ba_test_fail(__FILE__, __LINE__, "fakellm did not exit when its stdin closed");
-	}
 	CHECK(WIFEXITED(status));
 	CHECK_EQ_INT(WEXITSTATUS(status), 0);
 }
 
-static int connect_to(unsigned port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK(fd >= 0);
-	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	return fd;
-}
-
-static void send_text(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		CHECK(w > 0);
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 static void send_str(int fd, const char *text)
 {
-	send_text(fd, text, strlen(text));
-}
-
-/* Everything the server sends until it closes (10 s at most per read);
- * reads counts the reads that returned data. */
-static char *read_all(int fd, size_t *len_out, unsigned *reads)
-{
-	char *data = NULL;
-	size_t len = 0, cap = 0;
-
-	if (reads)
-		*reads = 0;
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t n;
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			data = realloc(data, cap + 1);
-			CHECK(data != NULL);
-		}
-		CHECK(poll(&p, 1, 10000) == 1);
-		n = read(fd, data + len, cap - len);
-		if (n < 0 && errno == ECONNRESET)
-			ba_test_fail(__FILE__, __LINE__, "the server reset the connection");
-		CHECK(n >= 0);
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (reads)
-			(*reads)++;
-	}
-	data[len] = '\0';
-	*len_out = len;
-	return data;
+	test_send_all(fd, text, strlen(text));
 }
 
 /* A response taken apart. */
@@ -364,12 +208,9 @@ static void parse_resp(struct resp *r)
 static struct resp *exchange_n(unsigned port, const char *request, size_t len)
 {
 	struct resp *r = calloc(1, sizeof(*r));
-	int fd = connect_to(port);
 
 	CHECK(r != NULL);
-	send_text(fd, request, len);
-	r->raw = read_all(fd, &r->raw_len, &r->reads);
-	close(fd);
+	r->raw = test_http_exchange(port, request, len, &r->raw_len, &r->reads);
 	parse_resp(r);
 	return r;
 }
@@ -408,7 +249,7 @@ static double now_ms(void)
 static char *refused(const char *script)
 {
 	char path[PATH_MAX], *err;
-	const char *bin = fakellm_path();
+	const char *bin = test_program_path("fakellm");
 	int out[2], errp[2], status;
 	size_t len;
 	pid_t pid;
@@ -428,10 +269,10 @@ static char *refused(const char *script)
 	}
 	close(out[1]);
 	close(errp[1]);
-	err = read_all(errp[0], &len, NULL);
+	err = test_read_all(errp[0], &len, NULL);
 	{
 		size_t out_len;
-		char *o = read_all(out[0], &out_len, NULL);
+		char *o = test_read_all(out[0], &out_len, NULL);
 		CHECK_EQ_STR(o, "");
 		free(o);
 	}
@@ -448,7 +289,7 @@ static char *refused(const char *script)
 
 TEST(default_response_is_chunked_event_stream)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 
 	write_file("s", "# one answer\n\nresponse\nbody data: {\"a\":1}\\n\\n\nend\n");
@@ -469,7 +310,7 @@ TEST(default_response_is_chunked_event_stream)
 
 TEST(chunk_sends_each_piece_as_its_own_http_chunk)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody abcdefghij\nchunk 4\nend\n");
@@ -488,7 +329,7 @@ TEST(chunk_sends_each_piece_as_its_own_http_chunk)
 
 TEST(delay_ms_spaces_the_pieces)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 	double t0;
 
@@ -508,7 +349,7 @@ TEST(delay_ms_spaces_the_pieces)
 
 TEST(framing_length_sends_content_length)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody 0123456789\nframing length\nchunk 3\nend\n");
@@ -523,7 +364,7 @@ TEST(framing_length_sends_content_length)
 
 TEST(framing_close_ends_the_body_with_the_connection)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody all of it\nframing close\nend\n");
@@ -539,7 +380,7 @@ TEST(framing_close_ends_the_body_with_the_connection)
 
 TEST(status_and_headers_from_the_script)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 
 	write_file("s", "response\n"
@@ -565,7 +406,7 @@ TEST(status_and_headers_from_the_script)
 
 TEST(body_lines_append_with_escapes_and_files_from_the_script_folder)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 
 	{
@@ -590,7 +431,7 @@ TEST(body_lines_append_with_escapes_and_files_from_the_script_folder)
 
 TEST(the_nth_request_gets_the_nth_response_then_500)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody first\nend\n"
@@ -618,7 +459,7 @@ TEST(the_nth_request_gets_the_nth_response_then_500)
 
 TEST(an_empty_script_answers_500)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 
 	write_file("s", "# nothing\n");
@@ -634,7 +475,7 @@ TEST(an_empty_script_answers_500)
 
 TEST(cut_after_chunked_never_sends_the_last_chunk)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody abcdefghij\nchunk 3\ncut_after 5\nend\n");
@@ -652,7 +493,7 @@ TEST(cut_after_chunked_never_sends_the_last_chunk)
 
 TEST(cut_after_length_sends_fewer_bytes_than_announced)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody abcdefghij\nframing length\ncut_after 4\nend\n");
@@ -666,7 +507,7 @@ TEST(cut_after_length_sends_fewer_bytes_than_announced)
 
 TEST(cut_after_close_and_cut_after_zero)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody abcdefghij\nframing close\ncut_after 7\nend\n"
@@ -688,7 +529,7 @@ TEST(cut_after_close_and_cut_after_zero)
 
 TEST(expect_header_answers_401_unless_the_header_matches)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 	const char *script = "response\nexpect_header Authorization: Bearer sk-test\n"
 	                     "expect_header X-Api-Version: 2\nbody ok\nend\n";
@@ -742,7 +583,7 @@ TEST(expect_header_answers_401_unless_the_header_matches)
 
 TEST(log_holds_each_request_before_its_answer)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 	char path[PATH_MAX], *text;
 	size_t len;
@@ -755,7 +596,7 @@ TEST(log_holds_each_request_before_its_answer)
 	r = post(s.port, "{\"messages\":[]}");
 	free_resp(r);
 	snprintf(path, sizeof(path), "%s/log/001.http", tmp());
-	text = read_text(path, &len);
+	text = test_read_file(path, &len);
 	CHECK(text != NULL);
 	CHECK_EQ_STR(text, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	                   "Content-Type: application/json\r\nContent-Length: 15\r\n\r\n"
@@ -767,7 +608,7 @@ TEST(log_holds_each_request_before_its_answer)
 	CHECK_EQ_STR(r->body, "b");
 	free_resp(r);
 	snprintf(path, sizeof(path), "%s/log/002.http", tmp());
-	text = read_text(path, &len);
+	text = test_read_file(path, &len);
 	CHECK(text != NULL);
 	CHECK_EQ_STR(text, "POST /v1/messages HTTP/1.1\r\nHost: h\r\nx-api-key: k\r\n"
 	                   "Transfer-Encoding: chunked\r\n\r\nhello, world");
@@ -778,7 +619,7 @@ TEST(log_holds_each_request_before_its_answer)
 	CHECK_EQ_INT(r->status, 500);
 	free_resp(r);
 	snprintf(path, sizeof(path), "%s/log/003.http", tmp());
-	text = read_text(path, &len);
+	text = test_read_file(path, &len);
 	CHECK(text != NULL);
 	free(text);
 	snprintf(path, sizeof(path), "%s/log/004.http", tmp());
@@ -788,7 +629,7 @@ TEST(log_holds_each_request_before_its_answer)
 
 TEST(log_is_complete_when_a_slow_answer_starts)
 {
-	struct server s;
+	test_server s;
 	char path[PATH_MAX], *text, buf[256];
 	int fd;
 	size_t len;
@@ -796,7 +637,7 @@ TEST(log_is_complete_when_a_slow_answer_starts)
 
 	write_file("s", "response\nbody ab\nchunk 1\ndelay_ms 2000\nend\n");
 	s = start("s", "log");
-	fd = connect_to(s.port);
+	fd = test_connect(s.port);
 	send_str(fd, "POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz");
 	/* The head has arrived: the log must be there already, whole. */
 	{
@@ -806,7 +647,7 @@ TEST(log_is_complete_when_a_slow_answer_starts)
 		CHECK(n > 0);
 	}
 	snprintf(path, sizeof(path), "%s/log/001.http", tmp());
-	text = read_text(path, &len);
+	text = test_read_file(path, &len);
 	CHECK(text != NULL);
 	CHECK_EQ_STR(text, "POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz");
 	free(text);
@@ -817,7 +658,7 @@ TEST(log_is_complete_when_a_slow_answer_starts)
 
 TEST(a_client_hanging_up_mid_answer_frees_the_server)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 	char buf[256];
 	double t0;
@@ -827,7 +668,7 @@ TEST(a_client_hanging_up_mid_answer_frees_the_server)
 	write_file("s", "response\nbody abcd\nchunk 1\ndelay_ms 3000\nend\n"
 	                "response\nbody second\nend\n");
 	s = start("s", NULL);
-	fd = connect_to(s.port);
+	fd = test_connect(s.port);
 	send_str(fd, "GET / HTTP/1.1\r\n\r\n");
 	{
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -845,7 +686,7 @@ TEST(a_client_hanging_up_mid_answer_frees_the_server)
 
 TEST(expect_100_continue_gets_an_interim_answer)
 {
-	struct server s;
+	test_server s;
 	char buf[256];
 	int fd;
 	ssize_t n;
@@ -854,7 +695,7 @@ TEST(expect_100_continue_gets_an_interim_answer)
 
 	write_file("s", "response\nbody ok\nframing length\nend\n");
 	s = start("s", NULL);
-	fd = connect_to(s.port);
+	fd = test_connect(s.port);
 	send_str(fd, "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
 	{
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -865,7 +706,7 @@ TEST(expect_100_continue_gets_an_interim_answer)
 	}
 	CHECK_EQ_STR(buf, "HTTP/1.1 100 Continue\r\n\r\n");
 	send_str(fd, "body");
-	rest = read_all(fd, &len, NULL);
+	rest = test_read_all(fd, &len, NULL);
 	CHECK(strncmp(rest, "HTTP/1.1 200 OK\r\n", 17) == 0);
 	CHECK(len >= 2 && strcmp(rest + len - 2, "ok") == 0);
 	free(rest);
@@ -875,7 +716,7 @@ TEST(expect_100_continue_gets_an_interim_answer)
 
 TEST(keep_alive_clients_get_connection_close)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 	static const char req[] = "POST / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n"
 	                          "Content-Length: 2\r\n\r\n{}";
@@ -896,7 +737,7 @@ TEST(keep_alive_clients_get_connection_close)
 
 TEST(connections_waiting_together_are_answered_in_order)
 {
-	struct server s;
+	test_server s;
 	int fds[4];
 
 	write_file("s", "response\nbody r1\nend\nresponse\nbody r2\nend\n"
@@ -905,13 +746,13 @@ TEST(connections_waiting_together_are_answered_in_order)
 	/* Four connections open at once, requests sent in order: each gets
 	 * the response of its place. */
 	for (int i = 0; i < 4; i++)
-		fds[i] = connect_to(s.port);
+		fds[i] = test_connect(s.port);
 	for (int i = 0; i < 4; i++)
 		send_str(fds[i], "GET / HTTP/1.1\r\n\r\n");
 	for (int i = 0; i < 4; i++) {
 		struct resp r = {0};
 		char want[8];
-		r.raw = read_all(fds[i], &r.raw_len, NULL);
+		r.raw = test_read_all(fds[i], &r.raw_len, NULL);
 		close(fds[i]);
 		parse_resp(&r);
 		snprintf(want, sizeof(want), "r%d", i + 1);
@@ -923,22 +764,22 @@ TEST(connections_waiting_together_are_answered_in_order)
 
 TEST(incomplete_and_bad_requests_are_not_counted)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 	int fd;
 
 	write_file("s", "response\nbody first\nend\n");
 	s = start("s", "log");
 	/* A connection that says nothing. */
-	fd = connect_to(s.port);
+	fd = test_connect(s.port);
 	close(fd);
 	/* One that stops inside the body. */
-	fd = connect_to(s.port);
+	fd = test_connect(s.port);
 	send_str(fd, "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
 	shutdown(fd, SHUT_WR);
 	{
 		size_t len;
-		char *rest = read_all(fd, &len, NULL);
+		char *rest = test_read_all(fd, &len, NULL);
 		CHECK_EQ_UINT(len, 0);
 		free(rest);
 	}
@@ -974,7 +815,7 @@ TEST(incomplete_and_bad_requests_are_not_counted)
 
 TEST(request_caps)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 	char *big;
 	size_t len = 0;
@@ -1030,7 +871,7 @@ TEST(request_caps)
 
 TEST(a_large_body_arrives_whole)
 {
-	struct server s;
+	test_server s;
 	struct resp *r;
 	char *req, path[PATH_MAX], *logged;
 	size_t n = 3 * 1024 * 1024, head, logged_len;
@@ -1046,7 +887,7 @@ TEST(a_large_body_arrives_whole)
 	CHECK_EQ_STR(r->body, "ok");
 	free_resp(r);
 	snprintf(path, sizeof(path), "%s/log/001.http", tmp());
-	logged = read_text(path, &logged_len);
+	logged = test_read_file(path, &logged_len);
 	CHECK(logged != NULL);
 	CHECK_EQ_UINT(logged_len, head + n);
 	CHECK(memcmp(logged, req, head + n) == 0);
@@ -1059,7 +900,7 @@ TEST(a_large_body_arrives_whole)
 
 TEST(stdin_eof_ends_the_server)
 {
-	struct server s;
+	test_server s;
 
 	write_file("s", "response\nend\n");
 	s = start("s", NULL);
