@@ -14,18 +14,15 @@
 #include "agent/agent.h"
 #include "core/buf.h"
 #include "store/store.h"
+#include "support/server.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* The key the test provider uses; checked never to reach any file. */
@@ -79,11 +76,7 @@ static void h_setup(void)
 
 static void h_write(const char *path, const char *content)
 {
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		ba_test_fail(__FILE__, __LINE__, "fopen %s: %s", path, strerror(errno));
-	CHECK(fwrite(content, 1, strlen(content), f) == strlen(content));
-	CHECK(fclose(f) == 0);
+	test_write_file(path, content, strlen(content));
 }
 
 static void h_write_ws(const char *name, const char *content)
@@ -96,19 +89,7 @@ static void h_write_ws(const char *name, const char *content)
 /* The whole file (NUL-terminated; *len its length), or NULL if missing. */
 static char *h_read(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	ba_buf b;
-	ba_buf_init(&b, 256u << 20);
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		CHECK(ba_buf_append(&b, chunk, n) == 0);
-	fclose(f);
-	char *data = ba_buf_detach(&b, len);
-	CHECK(data != NULL);
-	return data;
+	return test_read_file(path, len);
 }
 
 /* Does the file at path contain needle (bytes, not only text)? */
@@ -123,34 +104,16 @@ static bool h_file_contains(const char *path, const char *needle)
 	return found;
 }
 
-static const char *h_build(void)
-{
-	static char path[PATH_MAX];
-	const char *b = getenv("BUILD");
-	if (b && *b)
-		return b;
-	/* Run by hand: this binary is BUILD/tests/NAME. */
-	ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-	CHECK(n > 0);
-	path[n] = '\0';
-	for (int i = 0; i < 2; i++) {
-		char *slash = strrchr(path, '/');
-		CHECK(slash != NULL);
-		*slash = '\0';
-	}
-	return path;
-}
-
 /* BUILD/tools/NAME/tool.yaml, which `make tools` builds. */
 static const char *h_tool(const char *name)
 {
 	static char paths[16][2048];
 	static unsigned next;
 	char *p = paths[next++ % 16];
-	snprintf(p, 2048, "%.1500s/tools/%.200s/tool.yaml", h_build(), name);
+	snprintf(p, 2048, "%.1500s/tools/%.200s/tool.yaml", test_build_dir(), name);
 	if (access(p, R_OK) != 0)
 		ba_test_fail(__FILE__, __LINE__, "%s is missing: run make BUILD=%s tools", p,
-		             h_build());
+		             test_build_dir());
 	return p;
 }
 
@@ -176,84 +139,33 @@ static const char *h_scenario(const char *name)
 
 /* ------------------------------------------------------------ fakellm */
 
-typedef struct h_server {
-	pid_t pid;
-	unsigned port;
-	int stdin_fd; /* closing it ends the server */
-} h_server;
+typedef test_server h_server;
 
-/* Starts fakellm on script (a path) with --log H.log. */
+/* Starts fakellm on script (a path) with --log H.log, emptied first. */
 static h_server h_fakellm(const char *script)
 {
-	h_server s = {0};
-	char bin[2048], line[64] = "";
-	snprintf(bin, sizeof bin, "%.1500s/tests/fakellm", h_build());
-	if (access(bin, X_OK) != 0)
-		ba_test_fail(__FILE__, __LINE__, "%s is missing: build it (mk/fakellm.mk)", bin);
+	const char *args[] = {script, "--log", H.log, NULL};
+
 	nftw(H.log, h_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	int in[2], out[2];
-	CHECK(pipe2(in, O_CLOEXEC) == 0);
-	CHECK(pipe2(out, O_CLOEXEC) == 0);
-	s.pid = fork();
-	CHECK(s.pid >= 0);
-	if (s.pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		execl(bin, "fakellm", script, "--log", H.log, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	size_t len = 0;
-	while (len < sizeof line - 1 && !memchr(line, '\n', len)) {
-		struct pollfd p = {.fd = out[0], .events = POLLIN};
-		CHECK(poll(&p, 1, 10000) == 1);
-		ssize_t n = read(out[0], line + len, sizeof line - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		line[len] = '\0';
-	}
-	close(out[0]);
-	s.port = (unsigned)strtoul(line, NULL, 10);
-	if (s.port == 0)
-		ba_test_fail(__FILE__, __LINE__, "fakellm did not print a port (got \"%s\")", line);
-	s.stdin_fd = in[1];
-	return s;
+	return test_server_start("fakellm", args);
 }
 
+/* Stops it; one that does not end within seconds is killed, silently
+ * (what a case checks is what the agent did, not how fakellm exits). */
 static void h_stop(h_server *s)
 {
-	if (s->stdin_fd > 0)
-		close(s->stdin_fd);
-	s->stdin_fd = -1;
-	for (int i = 0; i < 500; i++) {
-		if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
-			return;
-		usleep(10000);
-	}
-	kill(s->pid, SIGKILL);
-	waitpid(s->pid, NULL, 0);
+	test_server_stop(s);
 }
 
 /* Request n (1-based) as fakellm logged it; NULL when there was none. */
 static char *h_request(int n)
 {
-	char path[512];
-	snprintf(path, sizeof path, "%s/%03d.http", H.log, n);
-	return h_read(path, NULL);
+	return test_fakellm_request(H.log, n, NULL);
 }
 
 static int h_request_count(void)
 {
-	int n = 0;
-	for (;;) {
-		char path[512];
-		snprintf(path, sizeof path, "%s/%03d.http", H.log, n + 1);
-		if (access(path, R_OK) != 0)
-			return n;
-		n++;
-	}
+	return test_fakellm_request_count(H.log);
 }
 
 /* A provider configuration pointing at the fake server: "openai" or
