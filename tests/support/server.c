@@ -30,7 +30,7 @@
 /* Arguments handed to one peer at the most (argv[0] and NULL aside). */
 #define MAX_ARGS 16
 
-const char *test_build_dir(void)
+const char *ba_test_own_build_dir(void)
 {
 	static char path[PATH_MAX];
 	const char *b = getenv("BUILD");
@@ -50,10 +50,10 @@ const char *test_build_dir(void)
 	return path;
 }
 
-const char *test_program_path(const char *name)
+const char *ba_test_program_path(const char *name)
 {
 	static char path[PATH_MAX + 80];
-	const char *build = test_build_dir();
+	const char *build = ba_test_own_build_dir();
 
 	snprintf(path, sizeof(path), "%.*s/tests/%.60s", PATH_MAX - 1, build, name);
 	if (access(path, X_OK) != 0)
@@ -65,10 +65,10 @@ const char *test_program_path(const char *name)
 }
 
 /* Runs the peer and fills in pid, port and stdin_fd (nothing else). */
-static void run_peer(const char *name, const char *const *args, test_server *s)
+static void run_peer(const char *name, const char *const *args, ba_test_server *s)
 {
 	const char *argv[MAX_ARGS + 2];
-	const char *path = test_program_path(name);
+	const char *path = ba_test_program_path(name);
 	char line[64] = "";
 	size_t argc = 0, len = 0;
 	int in[2], out[2];
@@ -113,9 +113,9 @@ static void run_peer(const char *name, const char *const *args, test_server *s)
 	s->stdin_fd = in[1];
 }
 
-test_server test_server_start(const char *name, const char *const *args)
+ba_test_server ba_test_server_start(const char *name, const char *const *args)
 {
-	test_server s = {.stdin_fd = -1};
+	ba_test_server s = {.stdin_fd = -1};
 
 	run_peer(name, args, &s);
 	return s;
@@ -126,7 +126,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
-int test_server_stop(test_server *s)
+int ba_test_server_stop(ba_test_server *s)
 {
 	int status = -1;
 
@@ -158,9 +158,9 @@ int test_server_stop(test_server *s)
 
 /* ------------------------------------------------------------ fakellm */
 
-test_server test_server_dir(void)
+ba_test_server ba_test_server_dir(void)
 {
-	test_server s = {.stdin_fd = -1};
+	ba_test_server s = {.stdin_fd = -1};
 
 	/* Named after the test program, so a folder left behind (a case that
 	 * failed) says where it came from. */
@@ -169,7 +169,7 @@ test_server test_server_dir(void)
 	return s;
 }
 
-void test_fakellm_start_in(test_server *s, const char *script)
+void ba_test_fakellm_start_in(ba_test_server *s, const char *script)
 {
 	char script_path[sizeof(s->dir) + 16];
 	const char *args[] = {script_path, "--log", s->log, NULL};
@@ -177,19 +177,19 @@ void test_fakellm_start_in(test_server *s, const char *script)
 	CHECK(s->dir[0] != '\0');
 	snprintf(script_path, sizeof(script_path), "%s/script", s->dir);
 	snprintf(s->log, sizeof(s->log), "%s/log", s->dir);
-	test_write_file(script_path, script, strlen(script));
+	ba_test_write_file(script_path, script, strlen(script));
 	run_peer("fakellm", args, s);
 }
 
-test_server test_fakellm_start(const char *script)
+ba_test_server ba_test_fakellm_start(const char *script)
 {
-	test_server s = test_server_dir();
+	ba_test_server s = ba_test_server_dir();
 
-	test_fakellm_start_in(&s, script);
+	ba_test_fakellm_start_in(&s, script);
 	return s;
 }
 
-int test_fakellm_request_count(const char *log_dir)
+int ba_test_fakellm_request_count(const char *log_dir)
 {
 	DIR *d = opendir(log_dir);
 	struct dirent *e;
@@ -204,17 +204,17 @@ int test_fakellm_request_count(const char *log_dir)
 	return n;
 }
 
-char *test_fakellm_request(const char *log_dir, int n, size_t *len)
+char *ba_test_fakellm_request(const char *log_dir, int n, size_t *len)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%.*s/%03d.http", PATH_MAX - 32, log_dir, n);
-	return test_read_file(path, len);
+	return ba_test_read_file(path, len);
 }
 
 /* ------------------------------------------------------------- files */
 
-void test_write_file(const char *path, const void *data, size_t len)
+void ba_test_write_file(const char *path, const void *data, size_t len)
 {
 	FILE *f = fopen(path, "wb");
 
@@ -224,7 +224,7 @@ void test_write_file(const char *path, const void *data, size_t len)
 	CHECK(fclose(f) == 0);
 }
 
-char *test_read_file(const char *path, size_t *len_out)
+char *ba_test_read_file(const char *path, size_t *len_out)
 {
 	FILE *f = fopen(path, "rb");
 	char *data = NULL;
@@ -256,7 +256,7 @@ char *test_read_file(const char *path, size_t *len_out)
 
 /* ------------------------------------------------------------ clients */
 
-int test_connect(unsigned port)
+int ba_test_connect(unsigned port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -267,7 +267,7 @@ int test_connect(unsigned port)
 	return fd;
 }
 
-void test_send_all(int fd, const void *data, size_t len)
+void ba_test_send_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -279,7 +279,7 @@ void test_send_all(int fd, const void *data, size_t len)
 	}
 }
 
-char *test_read_all(int fd, size_t *len_out, unsigned *reads)
+char *ba_test_read_all(int fd, size_t *len_out, unsigned *reads)
 {
 	char *data = NULL;
 	size_t len = 0, cap = 0;
@@ -312,19 +312,19 @@ char *test_read_all(int fd, size_t *len_out, unsigned *reads)
 	return data;
 }
 
-char *test_http_exchange(unsigned port, const char *request, size_t len, size_t *out_len,
-                         unsigned *reads)
+char *ba_test_http_exchange(unsigned port, const char *request, size_t len, size_t *out_len,
+                            unsigned *reads)
 {
-	int fd = test_connect(port);
+	int fd = ba_test_connect(port);
 	char *answer;
 
-	test_send_all(fd, request, len);
-	answer = test_read_all(fd, out_len, reads);
+	ba_test_send_all(fd, request, len);
+	answer = ba_test_read_all(fd, out_len, reads);
 	close(fd);
 	return answer;
 }
 
-unsigned test_closed_port(void)
+unsigned ba_test_closed_port(void)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t alen = sizeof(a);

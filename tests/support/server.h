@@ -5,9 +5,9 @@
  * The peers are the programs under tests/support/ (httpd, fakellm), built
  * as $BUILD/tests/NAME. They share one start-up protocol: bind loopback on
  * a free port, print the port and a newline on stdout, serve until stdin
- * reaches EOF. test_server_start() runs one that way (stdin and stdout on
- * pipes), so closing our end of its stdin - or the case's process ending -
- * stops it, and a crashed case leaves nothing running.
+ * reaches EOF. ba_test_server_start() runs one that way (stdin and stdout
+ * on pipes), so closing our end of its stdin - or the case's process
+ * ending - stops it, and a crashed case leaves nothing running.
  *
  * Linked into every unit test (mk/testsupport.mk). Everything here fails
  * the running case through ba_test_fail() (test.h) when the machine does
@@ -23,86 +23,87 @@
 /* A running peer. dir is optional: a temporary folder that belongs to the
  * server (fakellm's script, the files it names and its request log) and
  * is removed when the server stops. */
-typedef struct test_server {
+typedef struct ba_test_server {
 	pid_t pid;
 	unsigned port;
 	int stdin_fd;  /* our end of its stdin; closing it ends the server; -1 when stopped */
-	char dir[256]; /* "" or the server's own folder (see test_server_dir) */
+	char dir[256]; /* "" or the server's own folder (see ba_test_server_dir) */
 	char log[300]; /* fakellm: dir/log, its --log folder; else "" */
-} test_server;
+} ba_test_server;
 
-/* The build folder: $BUILD when set (the runner sets it), else the folder
- * two levels above this test program (BUILD/tests/NAME), so a test binary
- * run by hand still finds its peers. Never NULL; a static buffer. */
-const char *test_build_dir(void);
+/* The build folder: $BUILD when set (the runner sets it), else the one
+ * this test program was built in (it is BUILD/tests/NAME), so a binary
+ * run by hand still finds its peers - where ba_test_build_dir() (test.h)
+ * would guess "build". Never NULL; a static buffer. */
+const char *ba_test_own_build_dir(void);
 
 /* BUILD/tests/NAME, checked to be executable (the case fails with how to
  * build it when not). Returns a static buffer, valid until the next call. */
-const char *test_program_path(const char *name);
+const char *ba_test_program_path(const char *name);
 
-/* Starts program NAME (test_program_path) with args (argv[1..], NULL-
+/* Starts program NAME (ba_test_program_path) with args (argv[1..], NULL-
  * terminated; borrowed, may be NULL for none) and reads the port it
  * prints (10 s at most). The result has no dir. */
-test_server test_server_start(const char *name, const char *const *args);
+ba_test_server ba_test_server_start(const char *name, const char *const *args);
 
 /* Closes the server's stdin, which ends it, and reaps it: waits up to
  * five seconds, then kills it. Returns its wait status, or -1 when it had
  * to be killed (or was already stopped). Then removes s->dir, if any. */
-int test_server_stop(test_server *s);
+int ba_test_server_stop(ba_test_server *s);
 
 /* ------------------------------------------------------------ fakellm */
 
 /* A server not started yet, with a fresh folder of its own,
  * /tmp/ba-PROGRAM-XXXXXX (PROGRAM this test's name), for a test that
  * writes files next to the script before starting fakellm in it. */
-test_server test_server_dir(void);
+ba_test_server ba_test_server_dir(void);
 
 /* Starts fakellm on script (its text, written to s->dir/script) with
- * --log s->dir/log. s comes from test_server_dir(). */
-void test_fakellm_start_in(test_server *s, const char *script);
+ * --log s->dir/log. s comes from ba_test_server_dir(). */
+void ba_test_fakellm_start_in(ba_test_server *s, const char *script);
 
-/* test_server_dir(), then test_fakellm_start_in() on script. */
-test_server test_fakellm_start(const char *script);
+/* ba_test_server_dir(), then ba_test_fakellm_start_in() on script. */
+ba_test_server ba_test_fakellm_start(const char *script);
 
 /* How many requests fakellm logged into log_dir so far (its NNN.http
  * files); 0 when the folder does not exist yet. */
-int test_fakellm_request_count(const char *log_dir);
+int ba_test_fakellm_request_count(const char *log_dir);
 
 /* Request n (1-based) as fakellm logged it into log_dir: NUL-terminated,
  * *len its length when len is not NULL (a body may hold NUL bytes); the
  * caller free()s it. NULL when there is no such request. */
-char *test_fakellm_request(const char *log_dir, int n, size_t *len);
+char *ba_test_fakellm_request(const char *log_dir, int n, size_t *len);
 
 /* ------------------------------------------------------------- files */
 
 /* Writes len bytes of data to path (created or truncated). */
-void test_write_file(const char *path, const void *data, size_t len);
+void ba_test_write_file(const char *path, const void *data, size_t len);
 
 /* The whole file, NUL-terminated (*len its length when len is not NULL);
  * the caller free()s it. NULL when it cannot be opened. */
-char *test_read_file(const char *path, size_t *len);
+char *ba_test_read_file(const char *path, size_t *len);
 
 /* ------------------------------------------------------------ clients */
 
 /* A TCP connection to 127.0.0.1:port (close-on-exec). */
-int test_connect(unsigned port);
+int ba_test_connect(unsigned port);
 
 /* Sends all len bytes on a socket (without SIGPIPE). */
-void test_send_all(int fd, const void *data, size_t len);
+void ba_test_send_all(int fd, const void *data, size_t len);
 
 /* Everything read from fd until EOF, NUL-terminated (*len its length);
  * the caller free()s it. Each read waits 10 s at most; a connection reset
  * fails the case. reads, when not NULL, counts the reads that returned
  * data (how many pieces the peer's bytes arrived in). */
-char *test_read_all(int fd, size_t *len, unsigned *reads);
+char *ba_test_read_all(int fd, size_t *len, unsigned *reads);
 
 /* Sends a raw request (len bytes) on a new connection to port and returns
- * all the peer answered before closing, as test_read_all() does. */
-char *test_http_exchange(unsigned port, const char *request, size_t len, size_t *out_len,
-                         unsigned *reads);
+ * all the peer answered before closing, as ba_test_read_all() does. */
+char *ba_test_http_exchange(unsigned port, const char *request, size_t len, size_t *out_len,
+                            unsigned *reads);
 
 /* A loopback port nothing listens on: bound, then closed again (so free
  * a moment ago; another process could take it, which tests accept). */
-unsigned test_closed_port(void);
+unsigned ba_test_closed_port(void);
 
 #endif /* BA_TESTS_SUPPORT_SERVER_H */

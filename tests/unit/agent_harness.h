@@ -76,7 +76,7 @@ static void h_setup(void)
 
 static void h_write(const char *path, const char *content)
 {
-	test_write_file(path, content, strlen(content));
+	ba_test_write_file(path, content, strlen(content));
 }
 
 static void h_write_ws(const char *name, const char *content)
@@ -89,7 +89,7 @@ static void h_write_ws(const char *name, const char *content)
 /* The whole file (NUL-terminated; *len its length), or NULL if missing. */
 static char *h_read(const char *path, size_t *len)
 {
-	return test_read_file(path, len);
+	return ba_test_read_file(path, len);
 }
 
 /* Does the file at path contain needle (bytes, not only text)? */
@@ -110,10 +110,10 @@ static const char *h_tool(const char *name)
 	static char paths[16][2048];
 	static unsigned next;
 	char *p = paths[next++ % 16];
-	snprintf(p, 2048, "%.1500s/tools/%.200s/tool.yaml", test_build_dir(), name);
+	snprintf(p, 2048, "%.1500s/tools/%.200s/tool.yaml", ba_test_own_build_dir(), name);
 	if (access(p, R_OK) != 0)
 		ba_test_fail(__FILE__, __LINE__, "%s is missing: run make BUILD=%s tools", p,
-		             test_build_dir());
+		             ba_test_own_build_dir());
 	return p;
 }
 
@@ -139,7 +139,7 @@ static const char *h_scenario(const char *name)
 
 /* ------------------------------------------------------------ fakellm */
 
-typedef test_server h_server;
+typedef ba_test_server h_server;
 
 /* Starts fakellm on script (a path) with --log H.log, emptied first. */
 static h_server h_fakellm(const char *script)
@@ -147,25 +147,25 @@ static h_server h_fakellm(const char *script)
 	const char *args[] = {script, "--log", H.log, NULL};
 
 	nftw(H.log, h_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return test_server_start("fakellm", args);
+	return ba_test_server_start("fakellm", args);
 }
 
 /* Stops it; one that does not end within seconds is killed, silently
  * (what a case checks is what the agent did, not how fakellm exits). */
 static void h_stop(h_server *s)
 {
-	test_server_stop(s);
+	ba_test_server_stop(s);
 }
 
 /* Request n (1-based) as fakellm logged it; NULL when there was none. */
 static char *h_request(int n)
 {
-	return test_fakellm_request(H.log, n, NULL);
+	return ba_test_fakellm_request(H.log, n, NULL);
 }
 
 static int h_request_count(void)
 {
-	return test_fakellm_request_count(H.log);
+	return ba_test_fakellm_request_count(H.log);
 }
 
 /* A provider configuration pointing at the fake server: "openai" or

@@ -202,7 +202,7 @@ static void check_no_key(const char *text)
 
 TEST(plain_answer_streams_and_is_returned)
 {
-	test_server s = test_fakellm_start(OA_HELLO);
+	ba_test_server s = ba_test_fakellm_start(OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -224,8 +224,8 @@ TEST(plain_answer_streams_and_is_returned)
 	CHECK_EQ_UINT(h.retries, 0);
 	CHECK_EQ_UINT(h.fallbacks, 0);
 
-	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
-	logged = test_fakellm_request(s.log, 1, NULL);
+	CHECK_EQ_INT(ba_test_fakellm_request_count(s.log), 1);
+	logged = ba_test_fakellm_request(s.log, 1, NULL);
 	CHECK(logged != NULL);
 	CHECK(strncmp(logged, "POST /v1/chat/completions HTTP/1.1\r\n", 36) == 0);
 	CHECK_CONTAINS(logged, "Authorization: Bearer " KEY "\r\n");
@@ -236,12 +236,12 @@ TEST(plain_answer_streams_and_is_returned)
 	free(logged);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(anthropic_answer)
 {
-	test_server s = test_fakellm_start(ANTHROPIC_HELLO);
+	ba_test_server s = ba_test_fakellm_start(ANTHROPIC_HELLO);
 	char yaml[512], err[1024], *logged;
 	ba_llm_config *c;
 	ba_llm_request req = request_for("claude/claude-test");
@@ -269,7 +269,7 @@ TEST(anthropic_answer)
 	CHECK_EQ_UINT(resp.usage.input_tokens, 7);
 	CHECK_EQ_UINT(resp.usage.output_tokens, 3);
 	CHECK_EQ_STR(resp.model, "claude/claude-test");
-	logged = test_fakellm_request(s.log, 1, NULL);
+	logged = ba_test_fakellm_request(s.log, 1, NULL);
 	CHECK(logged != NULL);
 	CHECK(strncmp(logged, "POST /v1/messages HTTP/1.1\r\n", 28) == 0);
 	CHECK_CONTAINS(logged, "x-api-key: " KEY "\r\n");
@@ -278,12 +278,12 @@ TEST(anthropic_answer)
 	free(logged);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(request_max_tokens_wins_over_the_model_setting)
 {
-	test_server s = test_fakellm_start(OA_HELLO);
+	ba_test_server s = ba_test_fakellm_start(OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 0, NULL,
 	                               "models:\n  openai/gpt-test:\n    max_tokens: 999\n");
 	ba_llm_request req = request_for("openai/gpt-test");
@@ -292,19 +292,20 @@ TEST(request_max_tokens_wins_over_the_model_setting)
 
 	req.max_tokens = 77;
 	CHECK_EQ_INT(ba_llm_chat(c, &req, NULL, &resp, err, sizeof(err)), BA_LLM_OK);
-	logged = test_fakellm_request(s.log, 1, NULL);
+	logged = ba_test_fakellm_request(s.log, 1, NULL);
 	CHECK(logged != NULL);
 	CHECK_CONTAINS(logged, "\"max_tokens\":77");
 	free(logged);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(unauthorized_names_the_key_variable_never_the_key)
 {
 	/* The server quotes the key back, as some do. */
-	test_server s = test_fakellm_start(ERROR_BODY("401", "Incorrect API key provided: " KEY));
+	ba_test_server s =
+	        ba_test_fakellm_start(ERROR_BODY("401", "Incorrect API key provided: " KEY));
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -319,15 +320,15 @@ TEST(unauthorized_names_the_key_variable_never_the_key)
 	check_no_key(err);
 	CHECK_EQ_UINT(resp.attempts, 1); /* never retried */
 	CHECK_EQ_UINT(h.retries, 0);
-	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
+	CHECK_EQ_INT(ba_test_fakellm_request_count(s.log), 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(forbidden_is_auth_too)
 {
-	test_server s = test_fakellm_start(ERROR_BODY("403", "no access to gpt-test"));
+	ba_test_server s = ba_test_fakellm_start(ERROR_BODY("403", "no access to gpt-test"));
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	ba_llm_response resp;
@@ -337,12 +338,12 @@ TEST(forbidden_is_auth_too)
 	CHECK_CONTAINS(err, "403 Forbidden: no access to gpt-test (check OPENAI_API_KEY)");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(not_found_names_the_base_url_and_model)
 {
-	test_server s = test_fakellm_start(ERROR_BODY("404", "The model does not exist"));
+	ba_test_server s = ba_test_fakellm_start(ERROR_BODY("404", "The model does not exist"));
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-nope");
 	ba_llm_response resp;
@@ -357,13 +358,13 @@ TEST(not_found_names_the_base_url_and_model)
 	CHECK_EQ_UINT(resp.attempts, 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(bad_request_is_neither_retried_nor_handed_to_a_fallback)
 {
-	test_server a = test_fakellm_start(ERROR_BODY("400", "messages: field required"));
-	test_server b = test_fakellm_start(OA_HELLO);
+	ba_test_server a = ba_test_fakellm_start(ERROR_BODY("400", "messages: field required"));
+	ba_test_server b = ba_test_fakellm_start(OA_HELLO);
 	ba_llm_config *c = make_config(a.port, b.port, 3, NULL, "fallback: [backup/m2]\n");
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -375,21 +376,22 @@ TEST(bad_request_is_neither_retried_nor_handed_to_a_fallback)
 	CHECK_EQ_STR(err, "openai/gpt-test: 400 Bad Request: messages: field required");
 	CHECK_EQ_UINT(resp.attempts, 1);
 	CHECK_EQ_UINT(h.fallbacks, 0);
-	CHECK_EQ_INT(test_fakellm_request_count(b.log), 0);
+	CHECK_EQ_INT(ba_test_fakellm_request_count(b.log), 0);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&a);
-	test_server_stop(&b);
+	ba_test_server_stop(&a);
+	ba_test_server_stop(&b);
 }
 
 TEST_TIMEOUT(rate_limit_waits_as_retry_after_says, 20)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "status 429\n"
-	                                   "header Retry-After: 1\n"
-	                                   "body {\"error\":{\"message\":\"Rate limit reached\","
-	                                   "\"type\":\"requests\"}}\n"
-	                                   "end\n" OA_HELLO);
+	ba_test_server s =
+	        ba_test_fakellm_start("response\n"
+	                              "status 429\n"
+	                              "header Retry-After: 1\n"
+	                              "body {\"error\":{\"message\":\"Rate limit reached\","
+	                              "\"type\":\"requests\"}}\n"
+	                              "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -410,19 +412,19 @@ TEST_TIMEOUT(rate_limit_waits_as_retry_after_says, 20)
 	CHECK_EQ_INT(h.retry_why[0], BA_LLM_ERR_RATE_LIMIT);
 	CHECK_CONTAINS(h.retry_msg[0],
 	               "openai/gpt-test: 429 Too Many Requests: Rate limit reached");
-	CHECK_EQ_INT(test_fakellm_request_count(s.log), 2);
+	CHECK_EQ_INT(ba_test_fakellm_request_count(s.log), 2);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(rate_limit_asking_too_long_stops_and_says_how_long)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "status 429\n"
-	                                   "header Retry-After: 30\n"
-	                                   "body {\"error\":{\"message\":\"quota\"}}\n"
-	                                   "end\n" OA_HELLO);
+	ba_test_server s = ba_test_fakellm_start("response\n"
+	                                         "status 429\n"
+	                                         "header Retry-After: 30\n"
+	                                         "body {\"error\":{\"message\":\"quota\"}}\n"
+	                                         "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -440,12 +442,12 @@ TEST(rate_limit_asking_too_long_stops_and_says_how_long)
 	CHECK_EQ_UINT(h.retries, 0);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(server_error_then_success)
 {
-	test_server s = test_fakellm_start(ERROR_BODY("500", "boom") OA_HELLO);
+	ba_test_server s = ba_test_fakellm_start(ERROR_BODY("500", "boom") OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -462,12 +464,12 @@ TEST(server_error_then_success)
 	CHECK_EQ_STR(h.retry_msg[0], "openai/gpt-test: 500 Internal Server Error: boom");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(overloaded_and_gateway_errors_are_retried)
 {
-	test_server s = test_fakellm_start(ERROR_BODY("529", "Overloaded") ERROR_BODY(
+	ba_test_server s = ba_test_fakellm_start(ERROR_BODY("529", "Overloaded") ERROR_BODY(
 	        "502", "bad gateway") ERROR_BODY("408", "slow") OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
@@ -487,13 +489,13 @@ TEST(overloaded_and_gateway_errors_are_retried)
 	CHECK(h.retry_wait[2] >= 20 && h.retry_wait[2] <= 40);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(server_error_forever_gives_up_after_every_attempt)
 {
-	test_server s = test_fakellm_start(ERROR_BODY("500", "boom") ERROR_BODY("503", "busy")
-	                                           ERROR_BODY("500", "still boom") OA_HELLO);
+	ba_test_server s = ba_test_fakellm_start(ERROR_BODY("500", "boom") ERROR_BODY("503", "busy")
+	                                                 ERROR_BODY("500", "still boom") OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 2, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -506,18 +508,19 @@ TEST(server_error_forever_gives_up_after_every_attempt)
 	                  "3 attempts)");
 	CHECK_EQ_UINT(resp.attempts, 3);
 	CHECK_EQ_UINT(h.retries, 2);
-	CHECK_EQ_INT(test_fakellm_request_count(s.log), 3);
+	CHECK_EQ_INT(ba_test_fakellm_request_count(s.log), 3);
 	CHECK(resp.message.text == NULL);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(cut_stream_is_retried_and_only_the_good_attempt_kept)
 {
-	test_server s = test_fakellm_start("response\n" OA_ANSWER("Hel", "lo") "chunk 40\n"
-	                                                                       "cut_after 200\n"
-	                                                                       "end\n" OA_HELLO);
+	ba_test_server s =
+	        ba_test_fakellm_start("response\n" OA_ANSWER("Hel", "lo") "chunk 40\n"
+	                                                                  "cut_after 200\n"
+	                                                                  "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -536,12 +539,12 @@ TEST(cut_stream_is_retried_and_only_the_good_attempt_kept)
 	CHECK_CONTAINS(h.retry_msg[0], "): the connection was cut");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(cut_stream_forever_says_so)
 {
-	test_server s = test_fakellm_start("response\n" OA_ANSWER(
+	ba_test_server s = ba_test_fakellm_start("response\n" OA_ANSWER(
 	        "Hel", "lo") "cut_after 200\nend\n"
 	                     "response\n" OA_ANSWER("Hel", "lo") "cut_after 200\nend\n");
 	ba_llm_config *c = make_config(s.port, 1, 1, NULL, NULL);
@@ -556,14 +559,14 @@ TEST(cut_stream_forever_says_so)
 	CHECK_EQ_UINT(resp.attempts, 2);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(stream_that_just_stops_is_retried)
 {
 	/* framing close: the end of the body looks like any other end, so
 	 * only the decoder can tell the answer is incomplete. */
-	test_server s = test_fakellm_start("response\n" OA_CHUNK(
+	ba_test_server s = ba_test_fakellm_start("response\n" OA_CHUNK(
 	        "{\"content\":\"Hel\"}", "null") "framing close\nend\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
@@ -579,15 +582,16 @@ TEST(stream_that_just_stops_is_retried)
 	CHECK_EQ_STR(resp.message.text, "Hello");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(malformed_stream_is_not_retried)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "body data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\n"
-	                                   "body data: oops\\n\\n\n"
-	                                   "end\n" OA_HELLO);
+	ba_test_server s =
+	        ba_test_fakellm_start("response\n"
+	                              "body data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\n"
+	                              "body data: oops\\n\\n\n"
+	                              "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -601,18 +605,19 @@ TEST(malformed_stream_is_not_retried)
 	CHECK_CONTAINS(err, "JSON");
 	CHECK_EQ_UINT(resp.attempts, 1);
 	CHECK_EQ_UINT(h.retries, 0);
-	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
+	CHECK_EQ_INT(ba_test_fakellm_request_count(s.log), 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(error_event_in_the_stream_is_retried)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "body data: {\"error\":{\"message\":\"The server is "
-	                                   "overloaded\",\"type\":\"server_error\"}}\\n\\n\n"
-	                                   "end\n" OA_HELLO);
+	ba_test_server s =
+	        ba_test_fakellm_start("response\n"
+	                              "body data: {\"error\":{\"message\":\"The server is "
+	                              "overloaded\",\"type\":\"server_error\"}}\\n\\n\n"
+	                              "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -626,15 +631,16 @@ TEST(error_event_in_the_stream_is_retried)
 	CHECK_CONTAINS(h.retry_msg[0], "The server is overloaded");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(fallback_to_a_second_provider)
 {
-	test_server a = test_fakellm_start(ERROR_BODY("500", "down") ERROR_BODY("500", "down"));
-	test_server b = test_fakellm_start("response\n"
-	                                   "expect_header Authorization: Bearer " BACKUP_KEY
-	                                   "\n" OA_ANSWER("from ", "backup") "end\n");
+	ba_test_server a =
+	        ba_test_fakellm_start(ERROR_BODY("500", "down") ERROR_BODY("500", "down"));
+	ba_test_server b = ba_test_fakellm_start("response\n"
+	                                         "expect_header Authorization: Bearer " BACKUP_KEY
+	                                         "\n" OA_ANSWER("from ", "backup") "end\n");
 	ba_llm_config *c = make_config(a.port, b.port, 1, NULL, "fallback: [backup/m2]\n");
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -652,21 +658,21 @@ TEST(fallback_to_a_second_provider)
 	CHECK_EQ_STR(h.fb_to[0], "backup/m2");
 	CHECK_EQ_STR(h.fb_msg[0],
 	             "openai/gpt-test: 500 Internal Server Error: down (gave up after 2 attempts)");
-	logged = test_fakellm_request(b.log, 1, NULL);
+	logged = ba_test_fakellm_request(b.log, 1, NULL);
 	CHECK(logged != NULL);
 	CHECK_CONTAINS(logged, "\"model\":\"m2\"");
 	CHECK(!strstr(logged, KEY)); /* each provider gets its own key */
 	free(logged);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&a);
-	test_server_stop(&b);
+	ba_test_server_stop(&a);
+	ba_test_server_stop(&b);
 }
 
 TEST(misconfigured_fallback_is_skipped)
 {
-	test_server a = test_fakellm_start(ERROR_BODY("401", "bad key"));
-	test_server b = test_fakellm_start(OA_HELLO);
+	ba_test_server a = ba_test_fakellm_start(ERROR_BODY("401", "bad key"));
+	ba_test_server b = ba_test_fakellm_start(OA_HELLO);
 	ba_llm_config *c = make_config(a.port, b.port, 1, NULL, NULL);
 	static const char *const chain[] = {"nowhere/x", "openai/gpt-test", "backup/m2"};
 	ba_llm_request req = request_for("openai/gpt-test");
@@ -691,14 +697,14 @@ TEST(misconfigured_fallback_is_skipped)
 	CHECK_CONTAINS(h.fb_msg[1], "nowhere");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&a);
-	test_server_stop(&b);
+	ba_test_server_stop(&a);
+	ba_test_server_stop(&b);
 }
 
 TEST(every_model_failing_ends_with_the_last_and_lists_the_others)
 {
-	test_server a = test_fakellm_start(ERROR_BODY("503", "maintenance"));
-	test_server b = test_fakellm_start(ERROR_BODY("401", "who are you"));
+	ba_test_server a = ba_test_fakellm_start(ERROR_BODY("503", "maintenance"));
+	ba_test_server b = ba_test_fakellm_start(ERROR_BODY("401", "who are you"));
 	ba_llm_config *c =
 	        make_config(a.port, b.port, 0, NULL, "fallback: [nowhere/x, backup/m2]\n");
 	ba_llm_request req = request_for("openai/gpt-test");
@@ -714,14 +720,14 @@ TEST(every_model_failing_ends_with_the_last_and_lists_the_others)
 	CHECK_EQ_UINT(h.fallbacks, 2);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&a);
-	test_server_stop(&b);
+	ba_test_server_stop(&a);
+	ba_test_server_stop(&b);
 }
 
 TEST(no_fallback_ignores_the_configured_chain)
 {
-	test_server a = test_fakellm_start(ERROR_BODY("500", "down"));
-	test_server b = test_fakellm_start(OA_HELLO);
+	ba_test_server a = ba_test_fakellm_start(ERROR_BODY("500", "down"));
+	ba_test_server b = ba_test_fakellm_start(OA_HELLO);
 	ba_llm_config *c = make_config(a.port, b.port, 0, NULL, "fallback: [backup/m2]\n");
 	ba_llm_request req = request_for("openai/gpt-test");
 	ba_llm_response resp;
@@ -730,11 +736,11 @@ TEST(no_fallback_ignores_the_configured_chain)
 	req.no_fallback = true;
 	CHECK_EQ_INT(ba_llm_chat(c, &req, NULL, &resp, err, sizeof(err)), BA_LLM_ERR_SERVER);
 	CHECK_EQ_STR(err, "openai/gpt-test: 500 Internal Server Error: down");
-	CHECK_EQ_INT(test_fakellm_request_count(b.log), 0);
+	CHECK_EQ_INT(ba_test_fakellm_request_count(b.log), 0);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&a);
-	test_server_stop(&b);
+	ba_test_server_stop(&a);
+	ba_test_server_stop(&b);
 }
 
 TEST(unknown_provider_is_a_configuration_error)
@@ -760,10 +766,10 @@ TEST(unknown_provider_is_a_configuration_error)
 
 TEST(redirect_is_not_followed)
 {
-	test_server s =
-	        test_fakellm_start("response\nstatus 308\n"
-	                           "header Location: https://api.example.test/v1/chat/completions\n"
-	                           "end\n" OA_HELLO);
+	ba_test_server s = ba_test_fakellm_start(
+	        "response\nstatus 308\n"
+	        "header Location: https://api.example.test/v1/chat/completions\n"
+	        "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	ba_llm_response resp;
@@ -773,15 +779,15 @@ TEST(redirect_is_not_followed)
 	CHECK_CONTAINS(err, "openai/gpt-test: 308 Permanent Redirect: redirected to "
 	                    "https://api.example.test/v1/chat/completions");
 	CHECK_CONTAINS(err, "check the base URL");
-	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
+	CHECK_EQ_INT(ba_test_fakellm_request_count(s.log), 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(connection_refused_is_retried_then_reported)
 {
-	unsigned port = test_closed_port();
+	unsigned port = ba_test_closed_port();
 	ba_llm_config *c = make_config(port, 1, 1, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -820,9 +826,10 @@ static void *cancel_later(void *arg)
 
 TEST_TIMEOUT(cancel_during_a_slow_stream, 20)
 {
-	test_server s = test_fakellm_start("response\n" OA_ANSWER("Hel", "lo") "chunk 20\n"
-	                                                                       "delay_ms 100\n"
-	                                                                       "end\n" OA_HELLO);
+	ba_test_server s =
+	        ba_test_fakellm_start("response\n" OA_ANSWER("Hel", "lo") "chunk 20\n"
+	                                                                  "delay_ms 100\n"
+	                                                                  "end\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -847,13 +854,13 @@ TEST_TIMEOUT(cancel_during_a_slow_stream, 20)
 	CHECK_EQ_UINT(h.fallbacks, 0);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST_TIMEOUT(cancel_during_a_retry_wait, 20)
 {
-	test_server s =
-	        test_fakellm_start("response\nstatus 503\nheader Retry-After: 1\nend\n" OA_HELLO);
+	ba_test_server s = ba_test_fakellm_start(
+	        "response\nstatus 503\nheader Retry-After: 1\nend\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	ba_llm_response resp;
@@ -873,14 +880,15 @@ TEST_TIMEOUT(cancel_during_a_retry_wait, 20)
 	CHECK_EQ_UINT(resp.attempts, 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST_TIMEOUT(idle_server_times_out, 20)
 {
-	test_server s = test_fakellm_start("response\n" OA_ANSWER("Hel", "lo") "chunk 150\n"
-	                                                                       "delay_ms 5000\n"
-	                                                                       "end\n");
+	ba_test_server s =
+	        ba_test_fakellm_start("response\n" OA_ANSWER("Hel", "lo") "chunk 150\n"
+	                                                                  "delay_ms 5000\n"
+	                                                                  "end\n");
 	ba_llm_config *c = make_config(s.port, 1, 0, "    idle_timeout_ms: 300\n", NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	ba_llm_response resp;
@@ -896,15 +904,16 @@ TEST_TIMEOUT(idle_server_times_out, 20)
 	CHECK_EQ_UINT(resp.attempts, 1);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST_TIMEOUT(deadline_ends_the_call_and_its_retries, 20)
 {
-	test_server s = test_fakellm_start("response\n" OA_ANSWER("Hel", "lo") "chunk 10\n"
-	                                                                       "delay_ms 200\n"
-	                                                                       "end\n" OA_HELLO);
-	test_server b = test_fakellm_start(OA_HELLO);
+	ba_test_server s =
+	        ba_test_fakellm_start("response\n" OA_ANSWER("Hel", "lo") "chunk 10\n"
+	                                                                  "delay_ms 200\n"
+	                                                                  "end\n" OA_HELLO);
+	ba_test_server b = ba_test_fakellm_start(OA_HELLO);
 	ba_llm_config *c = make_config(s.port, b.port, 3, NULL, "fallback: [backup/m2]\n");
 	ba_llm_request req = request_for("openai/gpt-test");
 	struct heard h;
@@ -921,17 +930,17 @@ TEST_TIMEOUT(deadline_ends_the_call_and_its_retries, 20)
 	CHECK_EQ_UINT(resp.attempts, 1);
 	CHECK_EQ_UINT(h.retries, 0);
 	CHECK_EQ_UINT(h.fallbacks, 0); /* no time for anyone else either */
-	CHECK_EQ_INT(test_fakellm_request_count(b.log), 0);
+	CHECK_EQ_INT(ba_test_fakellm_request_count(b.log), 0);
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
-	test_server_stop(&b);
+	ba_test_server_stop(&s);
+	ba_test_server_stop(&b);
 }
 
 TEST(retry_wait_that_would_pass_the_deadline_is_not_started)
 {
-	test_server s =
-	        test_fakellm_start("response\nstatus 503\nheader Retry-After: 1\nend\n" OA_HELLO);
+	ba_test_server s = ba_test_fakellm_start(
+	        "response\nstatus 503\nheader Retry-After: 1\nend\n" OA_HELLO);
 	ba_llm_config *c = make_config(s.port, 1, 3, NULL, NULL);
 	ba_llm_request req = request_for("openai/gpt-test");
 	ba_llm_response resp;
@@ -946,5 +955,5 @@ TEST(retry_wait_that_would_pass_the_deadline_is_not_started)
 	CHECK_CONTAINS(err, "no time is left before the deadline");
 	ba_llm_response_release(&resp);
 	ba_llm_config_free(c);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }

@@ -53,8 +53,8 @@ static const char *const default_headers[] = {
         "X-Test: one",
 };
 
-static void request_init(ba_llm_http_request *req, char *url, size_t url_len, const test_server *s,
-                         struct sink *sink)
+static void request_init(ba_llm_http_request *req, char *url, size_t url_len,
+                         const ba_test_server *s, struct sink *sink)
 {
 	static const char body[] = "{\"model\":\"m\",\"stream\":true}";
 
@@ -77,11 +77,11 @@ static void request_init(ba_llm_http_request *req, char *url, size_t url_len, co
 
 TEST(post_streams_a_2xx_body_in_pieces)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "body data: one\\n\\n\n"
-	                                   "body data: two\\n\\n\n"
-	                                   "chunk 5\n"
-	                                   "end\n");
+	ba_test_server s = ba_test_fakellm_start("response\n"
+	                                         "body data: one\\n\\n\n"
+	                                         "body data: two\\n\\n\n"
+	                                         "chunk 5\n"
+	                                         "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -99,8 +99,8 @@ TEST(post_streams_a_2xx_body_in_pieces)
 	CHECK(r.elapsed_ns > 0);
 
 	/* What was sent: a POST with our headers and the body, once. */
-	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
-	logged = test_fakellm_request(s.log, 1, NULL);
+	CHECK_EQ_INT(ba_test_fakellm_request_count(s.log), 1);
+	logged = ba_test_fakellm_request(s.log, 1, NULL);
 	CHECK(logged != NULL);
 	CHECK(strncmp(logged, "POST /v1/chat/completions HTTP/1.1\r\n", 36) == 0);
 	CHECK_CONTAINS(logged, "\r\nX-Test: one\r\n");
@@ -110,17 +110,17 @@ TEST(post_streams_a_2xx_body_in_pieces)
 	CHECK_CONTAINS(logged, "\r\n\r\n{\"model\":\"m\",\"stream\":true}");
 	free(logged);
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(post_keeps_an_error_body_apart)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "status 500\n"
-	                                   "header Content-Type: application/json\n"
-	                                   "body {\"error\":{\"message\":\"boom\"}}\n"
-	                                   "framing length\n"
-	                                   "end\n");
+	ba_test_server s = ba_test_fakellm_start("response\n"
+	                                         "status 500\n"
+	                                         "header Content-Type: application/json\n"
+	                                         "body {\"error\":{\"message\":\"boom\"}}\n"
+	                                         "framing length\n"
+	                                         "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -132,12 +132,12 @@ TEST(post_keeps_an_error_body_apart)
 	CHECK_EQ_UINT(sink.calls, 0); /* the decoder never sees an error body */
 	CHECK_EQ_STR(r.error_body.data, "{\"error\":{\"message\":\"boom\"}}");
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(post_caps_the_error_body)
 {
-	test_server s;
+	ba_test_server s;
 	char big_path[300], url[128];
 	size_t big = 3 * BA_LLM_MAX_ERROR_BODY;
 	char *text = malloc(big);
@@ -147,27 +147,27 @@ TEST(post_caps_the_error_body)
 
 	CHECK(text != NULL);
 	memset(text, 'e', big);
-	s = test_server_dir();
+	s = ba_test_server_dir();
 	snprintf(big_path, sizeof(big_path), "%s/big", s.dir);
-	test_write_file(big_path, text, big);
+	ba_test_write_file(big_path, text, big);
 	free(text);
-	test_fakellm_start_in(&s, "response\nstatus 503\nfile big\nchunk 4096\nend\n");
+	ba_test_fakellm_start_in(&s, "response\nstatus 503\nfile big\nchunk 4096\nend\n");
 	request_init(&req, url, sizeof(url), &s, &sink);
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_OK);
 	CHECK_EQ_INT(r.http_status, 503);
 	CHECK_EQ_UINT(r.error_body.len, BA_LLM_MAX_ERROR_BODY);
 	CHECK_EQ_INT(r.error_body.data[0], 'e');
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(post_reads_retry_after_seconds)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "status 429\n"
-	                                   "header Retry-After: 7\n"
-	                                   "body {\"error\":{\"message\":\"slow down\"}}\n"
-	                                   "end\n");
+	ba_test_server s = ba_test_fakellm_start("response\n"
+	                                         "status 429\n"
+	                                         "header Retry-After: 7\n"
+	                                         "body {\"error\":{\"message\":\"slow down\"}}\n"
+	                                         "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -179,7 +179,7 @@ TEST(post_reads_retry_after_seconds)
 	CHECK(r.has_retry_after);
 	CHECK_EQ_UINT(r.retry_after_ms, 7000);
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(post_reads_retry_after_dates)
@@ -187,7 +187,7 @@ TEST(post_reads_retry_after_dates)
 	char script[512], date[64], url[128];
 	time_t when = time(NULL) + 30;
 	struct tm tm;
-	test_server s;
+	ba_test_server s;
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -196,25 +196,25 @@ TEST(post_reads_retry_after_dates)
 	CHECK(strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0);
 	snprintf(script, sizeof(script), "response\nstatus 503\nheader Retry-After: %s\nend\n",
 	         date);
-	s = test_fakellm_start(script);
+	s = ba_test_fakellm_start(script);
 	request_init(&req, url, sizeof(url), &s, &sink);
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_OK);
 	CHECK_EQ_INT(r.http_status, 503);
 	CHECK(r.has_retry_after);
 	CHECK(r.retry_after_ms >= 28000 && r.retry_after_ms <= 30000);
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(post_does_not_follow_redirects)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "status 301\n"
-	                                   "header Location: https://api.example.test/v1/x\n"
-	                                   "end\n"
-	                                   "response\n"
-	                                   "body data: should not be asked for\\n\\n\n"
-	                                   "end\n");
+	ba_test_server s = ba_test_fakellm_start("response\n"
+	                                         "status 301\n"
+	                                         "header Location: https://api.example.test/v1/x\n"
+	                                         "end\n"
+	                                         "response\n"
+	                                         "body data: should not be asked for\\n\\n\n"
+	                                         "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -225,19 +225,19 @@ TEST(post_does_not_follow_redirects)
 	CHECK_EQ_INT(r.http_status, 301);
 	CHECK_CONTAINS(r.message, "redirected to https://api.example.test/v1/x");
 	CHECK_EQ_UINT(sink.calls, 0);
-	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
+	CHECK_EQ_INT(ba_test_fakellm_request_count(s.log), 1);
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(post_scrubs_the_key_from_messages_and_error_bodies)
 {
-	test_server s =
-	        test_fakellm_start("response\n"
-	                           "status 302\n"
-	                           "header Location: http://x.test/?key=sk-test-SECRET-0123456789\n"
-	                           "body you sent sk-test-SECRET-0123456789, which is wrong\n"
-	                           "end\n");
+	ba_test_server s = ba_test_fakellm_start(
+	        "response\n"
+	        "status 302\n"
+	        "header Location: http://x.test/?key=sk-test-SECRET-0123456789\n"
+	        "body you sent sk-test-SECRET-0123456789, which is wrong\n"
+	        "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -250,7 +250,7 @@ TEST(post_scrubs_the_key_from_messages_and_error_bodies)
 	CHECK(!strstr(r.message, "SECRET"));
 	CHECK_EQ_STR(r.error_body.data, "you sent ***, which is wrong");
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(post_reports_connection_refused_with_the_address)
@@ -259,7 +259,7 @@ TEST(post_reports_connection_refused_with_the_address)
 	ba_llm_http_result r;
 	struct sink sink = {0};
 	char url[128], want[64];
-	unsigned port = test_closed_port();
+	unsigned port = ba_test_closed_port();
 
 	request_init(&req, url, sizeof(url), NULL, &sink);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1/chat/completions", port);
@@ -276,7 +276,7 @@ TEST(post_names_the_host_without_userinfo_and_with_the_default_port)
 	ba_llm_http_result r;
 	struct sink sink = {0};
 	char url[128], want[64];
-	unsigned port = test_closed_port();
+	unsigned port = ba_test_closed_port();
 
 	request_init(&req, url, sizeof(url), NULL, &sink);
 	snprintf(url, sizeof(url), "http://me:sk-test-SECRET-0123456789@[::1]:%u/v1", port);
@@ -296,11 +296,11 @@ TEST(post_names_the_host_without_userinfo_and_with_the_default_port)
 
 TEST(post_reports_a_cut_stream_with_its_byte_count)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "body data: 0123456789\\n\\ndata: more\\n\\n\n"
-	                                   "chunk 8\n"
-	                                   "cut_after 16\n"
-	                                   "end\n");
+	ba_test_server s = ba_test_fakellm_start("response\n"
+	                                         "body data: 0123456789\\n\\ndata: more\\n\\n\n"
+	                                         "chunk 8\n"
+	                                         "cut_after 16\n"
+	                                         "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -312,16 +312,16 @@ TEST(post_reports_a_cut_stream_with_its_byte_count)
 	CHECK_EQ_UINT(sink.len, 16);
 	CHECK_EQ_STR(r.message, "the connection was cut after 16 body bytes");
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(post_stops_when_the_reader_refuses_the_body)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "body aaaabbbbccccdddd\n"
-	                                   "chunk 4\n"
-	                                   "delay_ms 20\n"
-	                                   "end\n");
+	ba_test_server s = ba_test_fakellm_start("response\n"
+	                                         "body aaaabbbbccccdddd\n"
+	                                         "chunk 4\n"
+	                                         "delay_ms 20\n"
+	                                         "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {.stop_after = 2};
@@ -333,16 +333,16 @@ TEST(post_stops_when_the_reader_refuses_the_body)
 	CHECK_EQ_INT(r.http_status, 200);
 	CHECK_EQ_UINT(sink.calls, 2);
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST_TIMEOUT(post_times_out_when_the_server_goes_quiet, 20)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "body data: a\\n\\ndata: b\\n\\n\n"
-	                                   "chunk 10\n"
-	                                   "delay_ms 5000\n"
-	                                   "end\n");
+	ba_test_server s = ba_test_fakellm_start("response\n"
+	                                         "body data: a\\n\\ndata: b\\n\\n\n"
+	                                         "chunk 10\n"
+	                                         "delay_ms 5000\n"
+	                                         "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -359,17 +359,17 @@ TEST_TIMEOUT(post_times_out_when_the_server_goes_quiet, 20)
 	/* The progress callback runs about once a second when idle. */
 	CHECK(ms >= 450 && ms < 2500);
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST_TIMEOUT(post_bounds_the_whole_request, 20)
 {
 	/* Bytes keep coming, so only the whole-request limit can end it. */
-	test_server s = test_fakellm_start("response\n"
-	                                   "body 0123456789012345678901234567890123456789\n"
-	                                   "chunk 1\n"
-	                                   "delay_ms 100\n"
-	                                   "end\n");
+	ba_test_server s = ba_test_fakellm_start("response\n"
+	                                         "body 0123456789012345678901234567890123456789\n"
+	                                         "chunk 1\n"
+	                                         "delay_ms 100\n"
+	                                         "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -385,16 +385,16 @@ TEST_TIMEOUT(post_bounds_the_whole_request, 20)
 	CHECK_CONTAINS(r.message, "took longer than 700 ms");
 	CHECK(ms >= 650 && ms < 2000);
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST_TIMEOUT(post_stops_at_the_deadline, 20)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "body 0123456789012345678901234567890123456789\n"
-	                                   "chunk 1\n"
-	                                   "delay_ms 100\n"
-	                                   "end\n");
+	ba_test_server s = ba_test_fakellm_start("response\n"
+	                                         "body 0123456789012345678901234567890123456789\n"
+	                                         "chunk 1\n"
+	                                         "delay_ms 100\n"
+	                                         "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -415,8 +415,8 @@ TEST_TIMEOUT(post_stops_at_the_deadline, 20)
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_ERR_TIMEOUT);
 	CHECK_CONTAINS(r.message, "deadline passed before");
 	ba_llm_http_result_release(&r);
-	CHECK_EQ_INT(test_fakellm_request_count(s.log), 1);
-	test_server_stop(&s);
+	CHECK_EQ_INT(ba_test_fakellm_request_count(s.log), 1);
+	ba_test_server_stop(&s);
 }
 
 struct canceller {
@@ -436,11 +436,11 @@ static void *cancel_later(void *arg)
 
 TEST_TIMEOUT(post_is_cancelled_from_another_thread, 20)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "body 0123456789012345678901234567890123456789\n"
-	                                   "chunk 1\n"
-	                                   "delay_ms 100\n"
-	                                   "end\n");
+	ba_test_server s = ba_test_fakellm_start("response\n"
+	                                         "body 0123456789012345678901234567890123456789\n"
+	                                         "chunk 1\n"
+	                                         "delay_ms 100\n"
+	                                         "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -461,16 +461,16 @@ TEST_TIMEOUT(post_is_cancelled_from_another_thread, 20)
 	CHECK(ms >= 300 && ms < 1500); /* the next piece notices; all take 4 s */
 	CHECK(sink.len < 40);
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST_TIMEOUT(post_is_cancelled_while_the_server_is_silent, 20)
 {
-	test_server s = test_fakellm_start("response\n"
-	                                   "body ab\n"
-	                                   "chunk 1\n"
-	                                   "delay_ms 8000\n"
-	                                   "end\n");
+	ba_test_server s = ba_test_fakellm_start("response\n"
+	                                         "body ab\n"
+	                                         "chunk 1\n"
+	                                         "delay_ms 8000\n"
+	                                         "end\n");
 	ba_llm_http_request req;
 	ba_llm_http_result r;
 	struct sink sink = {0};
@@ -491,7 +491,7 @@ TEST_TIMEOUT(post_is_cancelled_while_the_server_is_silent, 20)
 	 * second while nothing arrives. */
 	CHECK(ms < 2000);
 	ba_llm_http_result_release(&r);
-	test_server_stop(&s);
+	ba_test_server_stop(&s);
 }
 
 TEST(post_refuses_other_schemes_and_cancel_before_start)

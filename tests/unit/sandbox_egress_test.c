@@ -27,18 +27,18 @@
 /* ------------------------------------------------------------ the server */
 
 /* httpd on 127.0.0.1, or on bind_addr when given. */
-static test_server start_httpd(const char *bind_addr)
+static ba_test_server start_httpd(const char *bind_addr)
 {
 	const char *args[] = {"--bind", bind_addr, NULL};
 
-	return test_server_start("httpd", bind_addr ? args : NULL);
+	return ba_test_server_start("httpd", bind_addr ? args : NULL);
 }
 
 /* Connections the server accepted so far (not counting this query). */
-static long server_count(const test_server *h)
+static long server_count(const ba_test_server *h)
 {
 	static const char req[] = "GET /count HTTP/1.0\r\n\r\n";
-	char *answer = test_http_exchange(h->port, req, sizeof(req) - 1, NULL, NULL);
+	char *answer = ba_test_http_exchange(h->port, req, sizeof(req) - 1, NULL, NULL);
 	const char *body = strstr(answer, "\r\n\r\n");
 	long n;
 
@@ -218,7 +218,7 @@ static char *url_encode(const char *s)
 
 TEST(literal_grant_reaches_loopback)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	char *allows;
@@ -257,7 +257,7 @@ TEST(literal_grant_reaches_loopback)
 
 TEST(post_sends_body_and_headers)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	static const char payload[] = "a=1&b=two";
@@ -295,7 +295,7 @@ TEST(post_sends_body_and_headers)
 
 TEST(not_granted_is_denied_and_recorded)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256], expect[256];
 	long before = server_count(&h);
@@ -324,7 +324,7 @@ TEST(not_granted_is_denied_and_recorded)
 
 TEST(wildcard_host_cannot_reach_loopback)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	long before = server_count(&h);
@@ -347,7 +347,7 @@ TEST(wildcard_host_cannot_reach_loopback)
 
 TEST(other_spellings_of_loopback_are_denied)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	const char *hosts[] = {"2130706433", "0177.0.0.1", "0x7f.1",
 	                       "0x7f000001", "127.1",      "127.0.0.2"};
@@ -367,7 +367,7 @@ TEST(other_spellings_of_loopback_are_denied)
 
 TEST(ipv6_loopback_forms_are_denied_without_a_literal_grant)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	long before = server_count(&h);
@@ -388,7 +388,7 @@ TEST(ipv6_loopback_forms_are_denied_without_a_literal_grant)
 
 TEST(ipv6_literal_grant_reaches_ipv6_loopback)
 {
-	test_server h;
+	ba_test_server h;
 	struct env *e;
 	char url[256];
 	int fd = socket(AF_INET6, SOCK_STREAM, 0);
@@ -408,7 +408,7 @@ TEST(ipv6_literal_grant_reaches_ipv6_loopback)
 
 TEST(metadata_and_unspecified_addresses_are_denied)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	long before = server_count(&h);
@@ -442,7 +442,7 @@ TEST(metadata_and_unspecified_addresses_are_denied)
 
 TEST(static_host_mapping_to_loopback_is_denied)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	long before = server_count(&h);
@@ -471,7 +471,7 @@ TEST(static_host_mapping_to_loopback_is_denied)
 
 TEST(localhost_grant_reaches_localhost)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 
@@ -490,7 +490,7 @@ TEST(localhost_grant_reaches_localhost)
 
 TEST(redirect_to_an_ungranted_port_is_denied_and_recorded)
 {
-	test_server a = start_httpd(NULL), b = start_httpd(NULL);
+	ba_test_server a = start_httpd(NULL), b = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[512], target[256];
 	char *enc, *allows, *denies;
@@ -526,7 +526,7 @@ TEST(redirect_to_an_ungranted_port_is_denied_and_recorded)
 
 TEST(redirect_within_the_grant_is_followed)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256], final[256];
 	char *allows;
@@ -563,7 +563,7 @@ TEST(redirect_within_the_grant_is_followed)
 
 TEST(redirect_methods_307_keeps_and_303_drops_the_body)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	static const char payload[] = "{\"k\":\"v\"}";
@@ -593,7 +593,7 @@ TEST(redirect_methods_307_keeps_and_303_drops_the_body)
 
 TEST(too_many_redirects_fail)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[1024], *r1, *r2, *r3;
 	char hop[512];
@@ -623,7 +623,7 @@ TEST(too_many_redirects_fail)
 
 TEST(response_over_the_cap_is_too_large)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 
@@ -657,7 +657,7 @@ TEST(response_over_the_cap_is_too_large)
 
 TEST_TIMEOUT(slow_response_times_out, 30)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	struct timespec t0, t1;
@@ -699,7 +699,7 @@ static const char key[] = "sk-live-7Hq2xZ0pLm4";
 
 TEST(secret_is_injected_only_where_it_is_bound)
 {
-	test_server a = start_httpd(NULL), b = start_httpd(NULL);
+	ba_test_server a = start_httpd(NULL), b = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[512], dest[128], target[256];
 	char *enc, *allows;
@@ -755,7 +755,7 @@ TEST(secret_is_injected_only_where_it_is_bound)
 
 TEST(tool_may_not_set_or_override_a_secret_header)
 {
-	test_server a = start_httpd(NULL), b = start_httpd(NULL);
+	ba_test_server a = start_httpd(NULL), b = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[512], dest[128], target[256];
 	char *enc;
@@ -818,7 +818,7 @@ static void b64(const char *in, char *out)
 
 TEST(secret_sent_by_the_tool_is_denied_in_every_encoding)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[512], dest[128], buf[512], enc[256];
 	long before = server_count(&h);
@@ -894,7 +894,7 @@ TEST(secret_sent_by_the_tool_is_denied_in_every_encoding)
 
 TEST(proxy_environment_is_ignored)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 
@@ -914,7 +914,7 @@ TEST(proxy_environment_is_ignored)
 
 TEST(header_injection_and_host_headers_are_refused)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 	long before = server_count(&h);
@@ -985,7 +985,7 @@ TEST(header_injection_and_host_headers_are_refused)
 
 TEST(malformed_requests_are_invalid)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 
@@ -1009,7 +1009,7 @@ TEST(malformed_requests_are_invalid)
 
 TEST(works_without_an_audit_log)
 {
-	test_server h = start_httpd(NULL);
+	ba_test_server h = start_httpd(NULL);
 	struct env *e = env_new();
 	char url[256];
 
@@ -1030,7 +1030,7 @@ TEST(connection_refused_is_failed)
 {
 	struct env *e = env_new();
 	char url[256];
-	unsigned port = test_closed_port(); /* nothing listens there */
+	unsigned port = ba_test_closed_port(); /* nothing listens there */
 
 	grant(e, "network:http://127.0.0.1:%u", port);
 	URL(url, "http://127.0.0.1:%u/", port);

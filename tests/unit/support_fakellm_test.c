@@ -58,11 +58,11 @@ static void write_file(const char *name, const char *text)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", tmp(), name);
-	test_write_file(path, text, strlen(text));
+	ba_test_write_file(path, text, strlen(text));
 }
 
 /* Starts fakellm on tmp()/script (and --log tmp()/log_dir when given). */
-static test_server start(const char *script, const char *log_dir)
+static ba_test_server start(const char *script, const char *log_dir)
 {
 	char script_path[PATH_MAX], log_path[PATH_MAX] = "";
 	const char *args[] = {script_path, log_dir ? "--log" : NULL, log_path, NULL};
@@ -73,7 +73,7 @@ static test_server start(const char *script, const char *log_dir)
 		/* Cases run in one process (no arguments) share tmp(). */
 		nftw(log_path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	}
-	return test_server_start("fakellm", args);
+	return ba_test_server_start("fakellm", args);
 }
 
 /* Waits up to ms for pid; returns its wait status, or -1 if it still runs. */
@@ -91,9 +91,9 @@ static int wait_for(pid_t pid, int ms)
 }
 
 /* Closes the server's stdin and checks that it ends, cleanly. */
-static void stop(test_server *s)
+static void stop(ba_test_server *s)
 {
-	int status = test_server_stop(s);
+	int status = ba_test_server_stop(s);
 
 	if (status == -1)
 		ba_test_fail(__FILE__, __LINE__, "fakellm did not exit when its stdin closed");
@@ -103,7 +103,7 @@ static void stop(test_server *s)
 
 static void send_str(int fd, const char *text)
 {
-	test_send_all(fd, text, strlen(text));
+	ba_test_send_all(fd, text, strlen(text));
 }
 
 /* A response taken apart. */
@@ -210,7 +210,7 @@ static struct resp *exchange_n(unsigned port, const char *request, size_t len)
 	struct resp *r = calloc(1, sizeof(*r));
 
 	CHECK(r != NULL);
-	r->raw = test_http_exchange(port, request, len, &r->raw_len, &r->reads);
+	r->raw = ba_test_http_exchange(port, request, len, &r->raw_len, &r->reads);
 	parse_resp(r);
 	return r;
 }
@@ -249,7 +249,7 @@ static double now_ms(void)
 static char *refused(const char *script)
 {
 	char path[PATH_MAX], *err;
-	const char *bin = test_program_path("fakellm");
+	const char *bin = ba_test_program_path("fakellm");
 	int out[2], errp[2], status;
 	size_t len;
 	pid_t pid;
@@ -269,10 +269,10 @@ static char *refused(const char *script)
 	}
 	close(out[1]);
 	close(errp[1]);
-	err = test_read_all(errp[0], &len, NULL);
+	err = ba_test_read_all(errp[0], &len, NULL);
 	{
 		size_t out_len;
-		char *o = test_read_all(out[0], &out_len, NULL);
+		char *o = ba_test_read_all(out[0], &out_len, NULL);
 		CHECK_EQ_STR(o, "");
 		free(o);
 	}
@@ -289,7 +289,7 @@ static char *refused(const char *script)
 
 TEST(default_response_is_chunked_event_stream)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 
 	write_file("s", "# one answer\n\nresponse\nbody data: {\"a\":1}\\n\\n\nend\n");
@@ -310,7 +310,7 @@ TEST(default_response_is_chunked_event_stream)
 
 TEST(chunk_sends_each_piece_as_its_own_http_chunk)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody abcdefghij\nchunk 4\nend\n");
@@ -329,7 +329,7 @@ TEST(chunk_sends_each_piece_as_its_own_http_chunk)
 
 TEST(delay_ms_spaces_the_pieces)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 	double t0;
 
@@ -349,7 +349,7 @@ TEST(delay_ms_spaces_the_pieces)
 
 TEST(framing_length_sends_content_length)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody 0123456789\nframing length\nchunk 3\nend\n");
@@ -364,7 +364,7 @@ TEST(framing_length_sends_content_length)
 
 TEST(framing_close_ends_the_body_with_the_connection)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody all of it\nframing close\nend\n");
@@ -380,7 +380,7 @@ TEST(framing_close_ends_the_body_with_the_connection)
 
 TEST(status_and_headers_from_the_script)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 
 	write_file("s", "response\n"
@@ -406,7 +406,7 @@ TEST(status_and_headers_from_the_script)
 
 TEST(body_lines_append_with_escapes_and_files_from_the_script_folder)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 
 	{
@@ -431,7 +431,7 @@ TEST(body_lines_append_with_escapes_and_files_from_the_script_folder)
 
 TEST(the_nth_request_gets_the_nth_response_then_500)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody first\nend\n"
@@ -459,7 +459,7 @@ TEST(the_nth_request_gets_the_nth_response_then_500)
 
 TEST(an_empty_script_answers_500)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 
 	write_file("s", "# nothing\n");
@@ -475,7 +475,7 @@ TEST(an_empty_script_answers_500)
 
 TEST(cut_after_chunked_never_sends_the_last_chunk)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody abcdefghij\nchunk 3\ncut_after 5\nend\n");
@@ -493,7 +493,7 @@ TEST(cut_after_chunked_never_sends_the_last_chunk)
 
 TEST(cut_after_length_sends_fewer_bytes_than_announced)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody abcdefghij\nframing length\ncut_after 4\nend\n");
@@ -507,7 +507,7 @@ TEST(cut_after_length_sends_fewer_bytes_than_announced)
 
 TEST(cut_after_close_and_cut_after_zero)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 
 	write_file("s", "response\nbody abcdefghij\nframing close\ncut_after 7\nend\n"
@@ -529,7 +529,7 @@ TEST(cut_after_close_and_cut_after_zero)
 
 TEST(expect_header_answers_401_unless_the_header_matches)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 	const char *script = "response\nexpect_header Authorization: Bearer sk-test\n"
 	                     "expect_header X-Api-Version: 2\nbody ok\nend\n";
@@ -583,7 +583,7 @@ TEST(expect_header_answers_401_unless_the_header_matches)
 
 TEST(log_holds_each_request_before_its_answer)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 	char path[PATH_MAX], *text;
 	size_t len;
@@ -596,7 +596,7 @@ TEST(log_holds_each_request_before_its_answer)
 	r = post(s.port, "{\"messages\":[]}");
 	free_resp(r);
 	snprintf(path, sizeof(path), "%s/log/001.http", tmp());
-	text = test_read_file(path, &len);
+	text = ba_test_read_file(path, &len);
 	CHECK(text != NULL);
 	CHECK_EQ_STR(text, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	                   "Content-Type: application/json\r\nContent-Length: 15\r\n\r\n"
@@ -608,7 +608,7 @@ TEST(log_holds_each_request_before_its_answer)
 	CHECK_EQ_STR(r->body, "b");
 	free_resp(r);
 	snprintf(path, sizeof(path), "%s/log/002.http", tmp());
-	text = test_read_file(path, &len);
+	text = ba_test_read_file(path, &len);
 	CHECK(text != NULL);
 	CHECK_EQ_STR(text, "POST /v1/messages HTTP/1.1\r\nHost: h\r\nx-api-key: k\r\n"
 	                   "Transfer-Encoding: chunked\r\n\r\nhello, world");
@@ -619,7 +619,7 @@ TEST(log_holds_each_request_before_its_answer)
 	CHECK_EQ_INT(r->status, 500);
 	free_resp(r);
 	snprintf(path, sizeof(path), "%s/log/003.http", tmp());
-	text = test_read_file(path, &len);
+	text = ba_test_read_file(path, &len);
 	CHECK(text != NULL);
 	free(text);
 	snprintf(path, sizeof(path), "%s/log/004.http", tmp());
@@ -629,7 +629,7 @@ TEST(log_holds_each_request_before_its_answer)
 
 TEST(log_is_complete_when_a_slow_answer_starts)
 {
-	test_server s;
+	ba_test_server s;
 	char path[PATH_MAX], *text, buf[256];
 	int fd;
 	size_t len;
@@ -637,7 +637,7 @@ TEST(log_is_complete_when_a_slow_answer_starts)
 
 	write_file("s", "response\nbody ab\nchunk 1\ndelay_ms 2000\nend\n");
 	s = start("s", "log");
-	fd = test_connect(s.port);
+	fd = ba_test_connect(s.port);
 	send_str(fd, "POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz");
 	/* The head has arrived: the log must be there already, whole. */
 	{
@@ -647,7 +647,7 @@ TEST(log_is_complete_when_a_slow_answer_starts)
 		CHECK(n > 0);
 	}
 	snprintf(path, sizeof(path), "%s/log/001.http", tmp());
-	text = test_read_file(path, &len);
+	text = ba_test_read_file(path, &len);
 	CHECK(text != NULL);
 	CHECK_EQ_STR(text, "POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz");
 	free(text);
@@ -658,7 +658,7 @@ TEST(log_is_complete_when_a_slow_answer_starts)
 
 TEST(a_client_hanging_up_mid_answer_frees_the_server)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 	char buf[256];
 	double t0;
@@ -668,7 +668,7 @@ TEST(a_client_hanging_up_mid_answer_frees_the_server)
 	write_file("s", "response\nbody abcd\nchunk 1\ndelay_ms 3000\nend\n"
 	                "response\nbody second\nend\n");
 	s = start("s", NULL);
-	fd = test_connect(s.port);
+	fd = ba_test_connect(s.port);
 	send_str(fd, "GET / HTTP/1.1\r\n\r\n");
 	{
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -686,7 +686,7 @@ TEST(a_client_hanging_up_mid_answer_frees_the_server)
 
 TEST(expect_100_continue_gets_an_interim_answer)
 {
-	test_server s;
+	ba_test_server s;
 	char buf[256];
 	int fd;
 	ssize_t n;
@@ -695,7 +695,7 @@ TEST(expect_100_continue_gets_an_interim_answer)
 
 	write_file("s", "response\nbody ok\nframing length\nend\n");
 	s = start("s", NULL);
-	fd = test_connect(s.port);
+	fd = ba_test_connect(s.port);
 	send_str(fd, "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
 	{
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -706,7 +706,7 @@ TEST(expect_100_continue_gets_an_interim_answer)
 	}
 	CHECK_EQ_STR(buf, "HTTP/1.1 100 Continue\r\n\r\n");
 	send_str(fd, "body");
-	rest = test_read_all(fd, &len, NULL);
+	rest = ba_test_read_all(fd, &len, NULL);
 	CHECK(strncmp(rest, "HTTP/1.1 200 OK\r\n", 17) == 0);
 	CHECK(len >= 2 && strcmp(rest + len - 2, "ok") == 0);
 	free(rest);
@@ -716,7 +716,7 @@ TEST(expect_100_continue_gets_an_interim_answer)
 
 TEST(keep_alive_clients_get_connection_close)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 	static const char req[] = "POST / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n"
 	                          "Content-Length: 2\r\n\r\n{}";
@@ -737,7 +737,7 @@ TEST(keep_alive_clients_get_connection_close)
 
 TEST(connections_waiting_together_are_answered_in_order)
 {
-	test_server s;
+	ba_test_server s;
 	int fds[4];
 
 	write_file("s", "response\nbody r1\nend\nresponse\nbody r2\nend\n"
@@ -746,13 +746,13 @@ TEST(connections_waiting_together_are_answered_in_order)
 	/* Four connections open at once, requests sent in order: each gets
 	 * the response of its place. */
 	for (int i = 0; i < 4; i++)
-		fds[i] = test_connect(s.port);
+		fds[i] = ba_test_connect(s.port);
 	for (int i = 0; i < 4; i++)
 		send_str(fds[i], "GET / HTTP/1.1\r\n\r\n");
 	for (int i = 0; i < 4; i++) {
 		struct resp r = {0};
 		char want[8];
-		r.raw = test_read_all(fds[i], &r.raw_len, NULL);
+		r.raw = ba_test_read_all(fds[i], &r.raw_len, NULL);
 		close(fds[i]);
 		parse_resp(&r);
 		snprintf(want, sizeof(want), "r%d", i + 1);
@@ -764,22 +764,22 @@ TEST(connections_waiting_together_are_answered_in_order)
 
 TEST(incomplete_and_bad_requests_are_not_counted)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 	int fd;
 
 	write_file("s", "response\nbody first\nend\n");
 	s = start("s", "log");
 	/* A connection that says nothing. */
-	fd = test_connect(s.port);
+	fd = ba_test_connect(s.port);
 	close(fd);
 	/* One that stops inside the body. */
-	fd = test_connect(s.port);
+	fd = ba_test_connect(s.port);
 	send_str(fd, "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
 	shutdown(fd, SHUT_WR);
 	{
 		size_t len;
-		char *rest = test_read_all(fd, &len, NULL);
+		char *rest = ba_test_read_all(fd, &len, NULL);
 		CHECK_EQ_UINT(len, 0);
 		free(rest);
 	}
@@ -815,7 +815,7 @@ TEST(incomplete_and_bad_requests_are_not_counted)
 
 TEST(request_caps)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 	char *big;
 	size_t len = 0;
@@ -871,7 +871,7 @@ TEST(request_caps)
 
 TEST(a_large_body_arrives_whole)
 {
-	test_server s;
+	ba_test_server s;
 	struct resp *r;
 	char *req, path[PATH_MAX], *logged;
 	size_t n = 3 * 1024 * 1024, head, logged_len;
@@ -887,7 +887,7 @@ TEST(a_large_body_arrives_whole)
 	CHECK_EQ_STR(r->body, "ok");
 	free_resp(r);
 	snprintf(path, sizeof(path), "%s/log/001.http", tmp());
-	logged = test_read_file(path, &logged_len);
+	logged = ba_test_read_file(path, &logged_len);
 	CHECK(logged != NULL);
 	CHECK_EQ_UINT(logged_len, head + n);
 	CHECK(memcmp(logged, req, head + n) == 0);
@@ -900,7 +900,7 @@ TEST(a_large_body_arrives_whole)
 
 TEST(stdin_eof_ends_the_server)
 {
-	test_server s;
+	ba_test_server s;
 
 	write_file("s", "response\nend\n");
 	s = start("s", NULL);
