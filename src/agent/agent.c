@@ -13,9 +13,17 @@
  * the call was not run (a limit, a cancel), and a session resumed after a
  * crash between a call and its result gets an "interrupted" result first.
  *
- * Everything is committed to the store as it happens (message by
- * message, event by event), so a killed process loses at most the answer
- * being streamed. A store that fails stops the run: carrying on would
+ * What happens is reported to on_event at once and kept for the store,
+ * which is given it in batches (flush(): one transaction, all or nothing)
+ * just before the loop waits on anything outside itself - the model, a
+ * retry's back-off, the operator, a tool - and at the end of the run. So
+ * whenever the loop waits, everything it reported is committed, and a
+ * killed process loses at most the answer being streamed and the few
+ * microseconds of work since the last wait: a tool call is committed with
+ * its decisions before the tool runs (a resume then answers it as
+ * interrupted), its result before the next call or model request. One
+ * commit per wait instead of one per row is most of the loop's time saved
+ * (docs/agent.md). A store that fails stops the run: carrying on would
  * leave a history with holes that a resume would then trust.
  */
 #include <errno.h>
@@ -42,6 +50,10 @@
 #define EVENT_JSON_MAX   (BA_STORE_MAX_TEXT)
 #define INTERRUPTED_NOTE "error: interrupted: the previous run stopped before this call finished"
 
+/* Events waiting for the next flush, at most (past it they are flushed
+ * early): room for the largest event and more. */
+#define PENDING_MAX (2u * EVENT_JSON_MAX + 1024u)
+
 struct ba_agent {
 	const ba_llm_config *llm;
 	char model[BA_LLM_MODEL_MAX];
@@ -58,6 +70,9 @@ struct ba_agent {
 	ba_llm_tool_def defs[BA_AGENT_MAX_TOOLS];
 	char *system_prompt;
 	ba_agent_grants grants;
+	/* The operator's callback, called through approve_flushed(). */
+	ba_agent_approval (*approve)(void *user, const char *tool, const char *capability);
+	void *approve_user;
 
 	ba_store *store;
 	bool have_session;
@@ -68,6 +83,13 @@ struct ba_agent {
 	ba_llm_message *msgs;
 	size_t msg_count, msg_cap;
 
+	/* What the store has not been given yet, written by flush(): the
+	 * messages from msgs_saved on, the events in pending (each "KIND\0
+	 * JSON\0", in order), and the session's row when session_dirty. */
+	size_t msgs_saved;
+	ba_buf pending;
+	bool session_dirty;
+
 	atomic_bool cancel;
 	ba_tool_interrupt intr;
 
@@ -76,6 +98,9 @@ struct ba_agent {
 	bool store_failed;
 	char store_err[512];
 	uint64_t model_ns, tool_ns;
+	/* Flushes made inside the model's and the operator's measured time
+	 * (a retry, an approval): the loop's own time, counted back. */
+	uint64_t flush_in_model_ns, flush_in_approval_ns;
 	ba_buf json; /* an event's JSON, reused */
 	ba_buf text; /* a tool result's text, reused */
 };
@@ -98,6 +123,91 @@ static void store_fail(ba_agent *a, const char *what, const char *err)
 	         what, err);
 }
 
+static bool persisting(const ba_agent *a)
+{
+	return a->store && a->have_session;
+}
+
+/*
+ * Gives the store everything it has not been given yet - the messages
+ * since the last flush, the queued events, the session's row when it
+ * changed - in one batch, so all of it is committed or, when the store
+ * fails, none (and the run stops with the store's message). Called
+ * before the loop waits on anything and at the end of a run. 0 or -1.
+ */
+static int flush(ba_agent *a)
+{
+	if (!persisting(a) || a->store_failed) {
+		a->msgs_saved = persisting(a) ? a->msgs_saved : a->msg_count;
+		ba_buf_reset(&a->pending);
+		a->session_dirty = false;
+		return a->store_failed ? -1 : 0;
+	}
+	if (a->msgs_saved == a->msg_count && a->pending.len == 0 && !a->session_dirty)
+		return 0;
+	char err[512] = "";
+	const char *what = "batch";
+	if (ba_store_begin(a->store, err, sizeof err) != 0)
+		goto fail;
+	for (size_t i = a->msgs_saved; i < a->msg_count; i++)
+		if (ba_store_message_append(a->store, a->session.id, &a->msgs[i], err,
+		                            sizeof err) != 0) {
+			what = "message";
+			goto fail;
+		}
+	for (size_t off = 0; off < a->pending.len;) {
+		const char *kind = a->pending.data + off;
+		const char *json = kind + strlen(kind) + 1;
+		off = (size_t)(json - a->pending.data) + strlen(json) + 1;
+		if (ba_store_event_append(a->store, a->session.id, kind, json, err, sizeof err) !=
+		    0) {
+			what = "event";
+			goto fail;
+		}
+	}
+	if (a->session_dirty &&
+	    ba_store_session_update(a->store, &a->session, err, sizeof err) != 0) {
+		what = "session";
+		goto fail;
+	}
+	if (ba_store_commit(a->store, err, sizeof err) != 0)
+		goto fail;
+	a->msgs_saved = a->msg_count;
+	ba_buf_reset(&a->pending);
+	a->session_dirty = false;
+	return 0;
+fail:
+	/* None of it is kept; the messages stay unsaved, so a later run
+	 * (chat) that finds the store working again writes them first. */
+	ba_store_rollback(a->store);
+	ba_buf_reset(&a->pending);
+	a->session_dirty = false;
+	store_fail(a, what, err);
+	return -1;
+}
+
+/* flush() inside a measured wait (the model's, the operator's): its time
+ * goes to *counted, to be given back to the loop's own. */
+static int flush_within(ba_agent *a, uint64_t *counted)
+{
+	uint64_t t0 = now_ns();
+	int rc = flush(a);
+	*counted += now_ns() - t0;
+	return rc;
+}
+
+/* The approval callback grants.c calls: the operator may take minutes,
+ * so what was reported is committed before asking. When the store has
+ * failed the operator is not asked (the run is over) and grants.c gets a
+ * "deny" that run_call() then forgets. */
+static ba_agent_approval approve_flushed(void *user, const char *tool, const char *capability)
+{
+	ba_agent *a = user;
+	if (flush_within(a, &a->flush_in_approval_ns) != 0)
+		return BA_AGENT_DENY;
+	return a->approve(a->approve_user, tool, capability);
+}
+
 static void emit(ba_agent *a, ba_agent_event *ev)
 {
 	ev->session_id = a->have_session ? a->session.id : NULL;
@@ -107,24 +217,29 @@ static void emit(ba_agent *a, ba_agent_event *ev)
 		a->on_event(a->event_user, ev);
 	/* Streamed text is not kept as events: the assistant message that
 	 * follows holds all of it. */
-	if (!a->store || !a->have_session || ev->type == BA_AGENT_EV_TEXT || a->store_failed)
+	if (!persisting(a) || ev->type == BA_AGENT_EV_TEXT || a->store_failed)
 		return;
 	ba_buf_reset(&a->json);
-	char err[512];
 	if (ba_agent_event_json(ev, &a->json) != 0) {
 		store_fail(a, "event", "the event does not fit in the store");
 		return;
 	}
-	if (ba_store_event_append(a->store, a->session.id, ba_agent_event_name(ev->type),
-	                          a->json.data, err, sizeof err) != 0)
-		store_fail(a, "event", err);
+	const char *kind = ba_agent_event_name(ev->type);
+	size_t need = strlen(kind) + a->json.len + 2;
+	/* Queued for the next flush; a queue that would grow past its
+	 * bound (huge tool arguments, many calls not run) is flushed now. */
+	if (a->pending.len + need > a->pending.limit && flush(a) != 0)
+		return;
+	if (ba_buf_append(&a->pending, kind, strlen(kind) + 1) != 0 ||
+	    ba_buf_append(&a->pending, a->json.data, a->json.len + 1) != 0)
+		store_fail(a, "event", "out of memory");
 }
 
 /* ----------------------------------------------------------- messages */
 
 /* Adds msg (taken: zeroed on return, whatever happens) to the
- * conversation and the store. 0, or -1 (out of memory, or the store
- * failed - a->store_err says which). */
+ * conversation; the next flush gives it to the store. 0, or -1 (out of
+ * memory, or the store has failed - a->store_err says which). */
 static int push_message(ba_agent *a, ba_llm_message *msg)
 {
 	if (a->msg_count == a->msg_cap) {
@@ -142,14 +257,6 @@ static int push_message(ba_agent *a, ba_llm_message *msg)
 	}
 	a->msgs[a->msg_count++] = *msg;
 	memset(msg, 0, sizeof *msg);
-	if (a->store && a->have_session && !a->store_failed) {
-		char err[512];
-		if (ba_store_message_append(a->store, a->session.id, &a->msgs[a->msg_count - 1],
-		                            err, sizeof err) != 0) {
-			store_fail(a, "message", err);
-			return -1;
-		}
-	}
 	return a->store_failed ? -1 : 0;
 }
 
@@ -303,7 +410,8 @@ static void random_hex(char *out, size_t bytes)
 
 /* A resumed conversation whose last assistant message has calls without
  * results (the process died in between) gets an "interrupted" result for
- * each, committed, so the provider accepts the conversation again. */
+ * each, committed together, so the provider accepts the conversation
+ * again. */
 static int repair(ba_agent *a, char *err, size_t err_len)
 {
 	size_t last = a->msg_count;
@@ -327,6 +435,10 @@ static int repair(ba_agent *a, char *err, size_t err_len)
 			snprintf(err, err_len, "%s", a->store_err);
 			return -1;
 		}
+	}
+	if (flush(a) != 0) {
+		snprintf(err, err_len, "%s", a->store_err);
+		return -1;
 	}
 	return 0;
 }
@@ -361,6 +473,7 @@ static int resume(ba_agent *a, const char *id, char *err, size_t err_len)
 		a->msg_count = i + 1;
 	}
 	ba_store_messages_free(loaded, count);
+	a->msgs_saved = a->msg_count;
 	a->have_session = true;
 	a->resumed = true;
 	snprintf(a->run_prefix, sizeof a->run_prefix, "%s", a->session.id);
@@ -429,6 +542,7 @@ ba_agent *ba_agent_new(const ba_agent_options *o, char *err, size_t err_len)
 	a->limits = o->limits;
 	ba_buf_init(&a->json, EVENT_JSON_MAX);
 	ba_buf_init(&a->text, RESULT_TEXT_MAX);
+	ba_buf_init(&a->pending, PENDING_MAX);
 	if (!a->limits.max_steps)
 		a->limits.max_steps = BA_AGENT_DEFAULT_STEPS;
 	if (!a->limits.max_result_bytes)
@@ -487,8 +601,11 @@ ba_agent *ba_agent_new(const ba_agent_options *o, char *err, size_t err_len)
 		goto fail;
 	a->grants.store = a->store;
 	a->grants.workspace = a->workspace;
-	a->grants.approve = o->approve;
-	a->grants.approve_user = o->approve_user;
+	a->approve = o->approve;
+	a->approve_user = o->approve_user;
+	/* No callback stays none: grants.c denies ("no-terminal"). */
+	a->grants.approve = o->approve ? approve_flushed : NULL;
+	a->grants.approve_user = a;
 
 	if (o->system_prompt) {
 		a->system_prompt = strdup(o->system_prompt);
@@ -537,6 +654,7 @@ void ba_agent_free(ba_agent *a)
 	ba_agent__grants_release(&a->grants);
 	ba_buf_release(&a->json);
 	ba_buf_release(&a->text);
+	ba_buf_release(&a->pending);
 	free(a);
 }
 
@@ -799,9 +917,19 @@ static int run_call(ba_agent *a, const ba_llm_tool_call *call, size_t index, uin
 		store_fail(a, "memory", "out of memory");
 		return -1;
 	}
+	size_t remembered = a->grants.memory_count;
 	if (ba_agent__grants_decide(&a->grants, m, decisions, effective, &a->cancel, err,
 	                            sizeof err) != 0) {
 		store_fail(a, "grants", err);
+		ba_capset_free(effective);
+		return -1;
+	}
+	if (a->store_failed) {
+		/* approve_flushed() answered "deny" without asking, and only
+		 * on this call's first question (the flush before any later
+		 * one has nothing to write): what grants.c remembered since
+		 * was never the operator's answer. */
+		a->grants.memory_count = remembered;
 		ba_capset_free(effective);
 		return -1;
 	}
@@ -857,6 +985,16 @@ static int run_call(ba_agent *a, const ba_llm_tool_call *call, size_t index, uin
 		}
 		if (deadline - now < timeout)
 			timeout = deadline - now;
+	}
+
+	/* The call and its decisions are committed before the tool runs: a
+	 * crash while it runs leaves the call recorded, and a resume answers
+	 * it as interrupted. */
+	if (flush(a) != 0) {
+		call_audit_release(&audit);
+		free(used);
+		ba_capset_free(effective);
+		return -1;
 	}
 
 	char run_id[BA_SESSION_ID_MAX + 32];
@@ -980,6 +1118,8 @@ static void on_retry(void *user, unsigned attempt, uint64_t wait_ms, ba_llm_stat
 	                     .message = message};
 	(void)why;
 	emit(a, &ev);
+	/* A back-off wait follows. A failure stops the run after the call. */
+	flush_within(a, &a->flush_in_model_ns);
 }
 
 static void on_fallback(void *user, const char *from, const char *to, const char *message)
@@ -988,6 +1128,8 @@ static void on_fallback(void *user, const char *from, const char *to, const char
 	ba_agent_event ev = {
 	        .type = BA_AGENT_EV_FALLBACK, .model = from, .text = to, .message = message};
 	emit(a, &ev);
+	/* Another model's request follows. */
+	flush_within(a, &a->flush_in_model_ns);
 }
 
 static void add_usage(ba_llm_usage *to, const ba_llm_usage *u)
@@ -1081,6 +1223,7 @@ ba_agent_stop ba_agent_run(ba_agent *a, const char *prompt, ba_agent_result *res
 	a->store_failed = false;
 	a->store_err[0] = '\0';
 	a->model_ns = a->tool_ns = 0;
+	a->flush_in_model_ns = a->flush_in_approval_ns = 0;
 	a->grants.approval_ns = 0;
 	uint64_t deadline =
 	        a->limits.max_wall_ms ? started + a->limits.max_wall_ms * 1000000ull : 0;
@@ -1120,10 +1263,9 @@ ba_agent_stop ba_agent_run(ba_agent *a, const char *prompt, ba_agent_result *res
 		        .type = BA_AGENT_EV_SESSION, .model = a->model, .resumed = a->resumed};
 		emit(a, &ev);
 	}
-	if (a->store && a->have_session) {
+	if (persisting(a)) {
 		a->session.status = BA_SESSION_RUNNING;
-		if (ba_store_session_update(a->store, &a->session, err, sizeof err) != 0)
-			store_fail(a, "session", err);
+		a->session_dirty = true;
 	}
 	{
 		ba_llm_message user = {.role = BA_LLM_ROLE_USER, .text = strdup(prompt)};
@@ -1161,6 +1303,13 @@ ba_agent_stop ba_agent_run(ba_agent *a, const char *prompt, ba_agent_result *res
 		{
 			ba_agent_event ev = {.type = BA_AGENT_EV_STEP, .model = a->model};
 			emit(a, &ev);
+		}
+		/* Everything so far is committed before the model is waited on:
+		 * the last step's results (or, first, the prompt and the
+		 * session's status) with this step's event. */
+		if (flush(a) != 0) {
+			stop_with(res, BA_AGENT_STOP_ERROR, "%s", a->store_err);
+			break;
 		}
 		ba_llm_request req = {.model = a->model,
 		                      .system = a->system_prompt,
@@ -1291,7 +1440,11 @@ done:;
 	if (!res->answer && res->stop == BA_AGENT_STOP_END)
 		stop_with(res, BA_AGENT_STOP_ERROR, "out of memory");
 
-	if (a->store && a->have_session) {
+	/* A store failure ends the run as an error whatever else happened:
+	 * what was reported is not all kept. */
+	if (a->store_failed && res->stop != BA_AGENT_STOP_ERROR)
+		stop_with(res, BA_AGENT_STOP_ERROR, "%s", a->store_err);
+	if (persisting(a)) {
 		ba_session_info *s = &a->session;
 		s->status = session_status_for(res->stop);
 		snprintf(s->stop, sizeof s->stop, "%s", ba_agent_stop_name(res->stop));
@@ -1303,11 +1456,20 @@ done:;
 		else
 			s->cost_usd += res->cost_usd;
 		s->steps += res->steps;
-		/* Even after a failure of the store: the status is worth one
-		 * more try, and a failure here changes nothing else. */
-		if (ba_store_session_update(a->store, s, err, sizeof err) != 0 &&
-		    res->stop != BA_AGENT_STOP_ERROR)
-			stop_with(res, BA_AGENT_STOP_ERROR, "the session store failed: %s", err);
+		if (!a->store_failed) {
+			/* The rest of the run with the session's totals, in one
+			 * batch: the status never claims more than was kept. */
+			a->session_dirty = true;
+			if (flush(a) != 0)
+				stop_with(res, BA_AGENT_STOP_ERROR, "%s", a->store_err);
+		}
+		/* After a failure of the store the status is worth one more
+		 * try on its own; a failure here changes nothing else. */
+		if (a->store_failed) {
+			s->status = session_status_for(res->stop);
+			snprintf(s->stop, sizeof s->stop, "%s", ba_agent_stop_name(res->stop));
+			ba_store_session_update(a->store, s, err, sizeof err);
+		}
 	}
 	{
 		ba_agent_event ev = {.type = BA_AGENT_EV_DONE,
@@ -1318,10 +1480,13 @@ done:;
 		                     .total = res->usage,
 		                     .cost_usd = res->cost_usd};
 		emit(a, &ev);
+		/* The run is over: nothing to wait for but the commit. A
+		 * failure leaves the done event out, nothing else. */
+		flush(a);
 	}
-	res->stats.model_ns = a->model_ns;
+	res->stats.model_ns = a->model_ns - a->flush_in_model_ns;
 	res->stats.tool_ns = a->tool_ns;
-	res->stats.approval_ns = a->grants.approval_ns;
+	res->stats.approval_ns = a->grants.approval_ns - a->flush_in_approval_ns;
 	res->stats.total_ns = now_ns() - started;
 	uint64_t outside = res->stats.model_ns + res->stats.tool_ns + res->stats.approval_ns;
 	res->stats.loop_ns = res->stats.total_ns > outside ? res->stats.total_ns - outside : 0;
