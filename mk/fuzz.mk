@@ -31,7 +31,7 @@ FUZZ_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(CURL_C
 	$(FUZZ_SAN)
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 
-FUZZ_TARGETS := load run url caps addr secrets manifest audit llm_config
+FUZZ_TARGETS := load run url caps addr secrets manifest audit llm_config llm_stream
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_LIB := $(FUZZ_DIR)/libboxagent-fuzz.a
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) \
@@ -53,6 +53,7 @@ FUZZ_OPTS_secrets := -max_len=4096
 FUZZ_OPTS_manifest := -max_len=16384 -dict=fuzz/manifest.dict
 FUZZ_OPTS_audit := -max_len=40000 -dict=fuzz/audit.dict
 FUZZ_OPTS_llm_config := -max_len=8192 -dict=fuzz/llm_config.dict
+FUZZ_OPTS_llm_stream := -max_len=65536 -dict=fuzz/llm_stream.dict
 
 .PHONY: fuzz-build fuzz-replay fuzz-diff fuzz-corpus
 
