@@ -79,10 +79,16 @@ void ba_llm__one_line(const char *s, size_t len, size_t max, char *out, size_t o
 		i += need;
 	}
 	if (i < len && limit >= 3) {
-		while (o + 3 > limit)
-			o--;
-		memcpy(out + o, "...", 3);
-		o += 3;
+		/* Only when the last character did not fit at all can "..."
+		 * need room taken back; take whole characters. */
+		size_t keep = o;
+		while (keep + 3 > limit)
+			keep--;
+		if (keep < o)
+			while (keep > 0 && ((unsigned char)out[keep] & 0xc0) == 0x80)
+				keep--;
+		memcpy(out + keep, "...", 3);
+		o = keep + 3;
 	}
 	out[o] = '\0';
 }

@@ -1503,4 +1503,11 @@ TEST(error_body_messages)
 	CHECK_EQ_STR(out, "abcd...");
 	ba_llm_error_body_message("abc", 3, out, 1);
 	CHECK_EQ_STR(out, "");
+	/* When the last character does not fit, "..." takes room back in
+	 * whole characters. */
+	const char *accents = "\xc3\xa9\xc3\xa9\xc3\xa9\xe2\x9c\x93"; /* ééé✓ */
+	ba_llm_error_body_message(accents, strlen(accents), out, 9);
+	CHECK_EQ_STR(out, "\xc3\xa9\xc3\xa9...");
+	ba_llm_error_body_message(accents, strlen(accents), out, 10);
+	CHECK_EQ_STR(out, accents);
 }
