@@ -220,13 +220,16 @@ static ba_llm__call *call_for(ba_llm_decoder *d, const json_t *piece, int64_t po
 	}
 	if (pos >= 0)
 		return ba_llm__call_get(d, pos, true);
-	/* No index (some compatible servers): a new id starts a call, and a
-	 * piece without one continues the last. */
+	/* No index (some compatible servers): a new id starts a call, and so
+	 * does a name when the last call has one already (servers that send
+	 * whole calls without ids); anything else continues the last. */
+	const char *name =
+	        json_string_value(json_object_get(json_object_get(piece, "function"), "name"));
 	if (id && *id) {
 		for (size_t i = 0; i < d->call_count; i++)
 			if (d->calls[i].id && strcmp(d->calls[i].id, id) == 0)
 				return &d->calls[i];
-	} else if (d->call_count) {
+	} else if (d->call_count && !(name && *name && d->calls[d->call_count - 1].name)) {
 		return &d->calls[d->call_count - 1];
 	}
 	key = 0;

@@ -617,6 +617,28 @@ TEST(openai_tool_calls_out_of_order_and_arguments_as_object)
 	outcome_release(&o);
 }
 
+TEST(openai_whole_calls_without_index_or_id)
+{
+	/* Each piece a whole call, with neither index nor id: a new name
+	 * starts a new call; a piece with neither continues the last. */
+	outcome o;
+	decode_text(BA_LLM_API_OPENAI,
+	            OA_CHUNK("{\"tool_calls\":[{\"function\":{\"name\":\"a\",\"arguments\":"
+	                     "\"{\\\"x\\\":\"}},{\"function\":{\"arguments\":\"1}\"}}]}",
+	                     "null") //
+	            OA_CHUNK("{\"tool_calls\":[{\"function\":{\"name\":\"b\",\"arguments\":"
+	                     "\"{}\"}}]}",
+	                     "\"tool_calls\"") //
+	            "data: [DONE]\n\n",
+	            &o);
+	CHECK_EQ_INT(o.status, BA_LLM_OK);
+	CHECK_EQ_UINT(o.resp.message.tool_call_count, 2);
+	check_call(&o, 0, "call_1", "a", "{\"x\":1}");
+	check_call(&o, 1, "call_2", "b", "{}");
+	CHECK_EQ_STR(o.log, "C:0::a\nC:1::b\n");
+	outcome_release(&o);
+}
+
 TEST(openai_other_choices_are_ignored)
 {
 	outcome o;
