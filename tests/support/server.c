@@ -224,6 +224,20 @@ void ba_test_write_file(const char *path, const void *data, size_t len)
 	CHECK(fclose(f) == 0);
 }
 
+/* Grows data (len bytes used of *cap) so at least 4 KiB more and a NUL
+ * fit. What tests read - logs, fixtures, answers - stays far below the
+ * cap, so hitting it means a runaway peer. */
+static char *room_for_more(char *data, size_t len, size_t *cap)
+{
+	if (*cap - len >= 4096)
+		return data;
+	CHECK(*cap < ((size_t)256 << 20));
+	*cap = *cap ? *cap * 2 : 8192;
+	data = realloc(data, *cap + 1);
+	CHECK(data != NULL);
+	return data;
+}
+
 char *ba_test_read_file(const char *path, size_t *len_out)
 {
 	FILE *f = fopen(path, "rb");
@@ -234,13 +248,7 @@ char *ba_test_read_file(const char *path, size_t *len_out)
 		return NULL;
 	for (;;) {
 		size_t n;
-		if (cap - len < 4096) {
-			/* Tests read logs and fixtures, never more than this. */
-			CHECK(cap < ((size_t)256 << 20));
-			cap = cap ? cap * 2 : 8192;
-			data = realloc(data, cap + 1);
-			CHECK(data != NULL);
-		}
+		data = room_for_more(data, len, &cap);
 		n = fread(data + len, 1, cap - len, f);
 		if (n == 0)
 			break;
@@ -289,12 +297,7 @@ char *ba_test_read_all(int fd, size_t *len_out, unsigned *reads)
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t n;
-		if (cap - len < 4096) {
-			CHECK(cap < ((size_t)256 << 20));
-			cap = cap ? cap * 2 : 8192;
-			data = realloc(data, cap + 1);
-			CHECK(data != NULL);
-		}
+		data = room_for_more(data, len, &cap);
 		CHECK(poll(&p, 1, WAIT_MS) == 1);
 		n = read(fd, data + len, cap - len);
 		if (n < 0 && errno == ECONNRESET)
