@@ -14,7 +14,7 @@
  *     the same however the bytes were cut;
  *   - a status a decoder must never give (anything but OK, PROTOCOL,
  *     SERVER, RATE_LIMIT, TOO_LARGE, NOMEM), or a message that is missing,
- *     unterminated, or not one line; after a failure, more input is not
+ *     unterminated, not one line or not valid UTF-8; after a failure, more input is not
  *     refused with the same status and message;
  *   - an answer over the caps (text, tool calls, arguments), a tool call
  *     without id, name or arguments, text that is not valid UTF-8 (it is
@@ -22,8 +22,9 @@
  *     not add up to the text, on_tool_call not heard exactly once per call
  *     (each index below the count), a stop reason outside the enum or an unterminated raw one;
  *   - ba_decoder_bytes() not counting what was fed;
- *   - ba_llm_error_body_message() on the same bytes leaving an
- *     unterminated or multi-line message.
+ *   - ba_llm_error_body_message() on the same bytes (into a buffer of a
+ *     size the input picks) leaving an unterminated, multi-line or not
+ *     UTF-8 message.
  *
  * Input: byte 0 picks the piece sizes (bits 0-1: at most 1, 7, 64 or 4096
  * bytes) and byte 1 seeds the generator that picks them; the rest is the
@@ -125,6 +126,9 @@ static void check_message(const char *what, const char *msg, size_t cap)
 		ba_fuzz_fail("%s: the message is not terminated", what);
 	if (strchr(msg, '\n') || strchr(msg, '\r'))
 		ba_fuzz_fail("%s: the message is not one line: %s", what, msg);
+	/* Quoted server text is cleaned up, and cuts fall between
+	 * characters. */
+	check_utf8(what, msg);
 }
 
 /* Checks the answer and renders everything for comparison. */
@@ -282,8 +286,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	char msg[400];
+	size_t msg_len = 1 + (size_t)data[1] % sizeof(msg);
 	memset(msg, 0xa5, sizeof(msg));
-	ba_llm_error_body_message(body, len, msg, sizeof(msg));
-	check_message("error body", msg, sizeof(msg));
+	ba_llm_error_body_message(body, len, msg, msg_len);
+	check_message("error body", msg, msg_len);
 	return 0;
 }
