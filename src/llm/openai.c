@@ -294,8 +294,13 @@ static ba_llm_status choice(ba_llm_decoder *d, const json_t *ch, bool whole)
 	if (!json_is_object(delta))
 		delta = json_object_get(ch, "message");
 	if (json_is_object(delta)) {
-		json_t *content = json_object_get(delta, "content");
-		if (json_is_string(content)) {
+		/* A refusal is what the model said instead of an answer: the
+		 * user should read it. */
+		static const char *const texts[] = {"content", "refusal"};
+		for (size_t i = 0; i < 2; i++) {
+			json_t *content = json_object_get(delta, texts[i]);
+			if (!json_is_string(content))
+				continue;
 			st = ba_llm__text(d, json_string_value(content),
 			                  json_string_length(content));
 			if (st != BA_LLM_OK)

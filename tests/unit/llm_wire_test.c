@@ -651,6 +651,19 @@ TEST(openai_other_choices_are_ignored)
 	outcome_release(&o);
 }
 
+TEST(openai_refusal_is_text)
+{
+	outcome o;
+	decode_text(BA_LLM_API_OPENAI,
+	            OA_CHUNK("{\"content\":null,\"refusal\":\"I can't\"}", "null") //
+	            OA_CHUNK("{\"refusal\":\" help with that.\"}", "\"stop\"")     //
+	            "data: [DONE]\n\n",
+	            &o);
+	CHECK_EQ_INT(o.status, BA_LLM_OK);
+	CHECK_EQ_STR(o.resp.message.text, "I can't help with that.");
+	outcome_release(&o);
+}
+
 TEST(openai_content_filter_is_other)
 {
 	outcome o;
