@@ -7,10 +7,9 @@
  * providers, overrides built-in ones field by field, and names the
  * default model, the fallback chain and per-model prices.
  *
- * The YAML is read strictly, as tool manifests are (tool/manifest.c):
- * libyaml's events become a small tree of our own so that aliases and
- * anchors are refused, every node keeps its line and column for
- * messages, unknown and duplicate keys are errors. Keys are never
+ * The YAML is read strictly, as tool manifests are, by core/yaml.c:
+ * aliases and anchors are refused, every node keeps its line and column
+ * for messages, unknown and duplicate keys are errors. Keys are never
  * written in the file, only the name of the variable holding one; a
  * literal key is refused so it does not end up in dotfile repositories.
  * No message ever quotes a key, nor a value that might be one.
@@ -26,10 +25,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <yaml.h>
 
 #include "core/file.h"
 #include "core/parse.h"
+#include "core/yaml.h"
 
 #define MAX_NODES 20000
 /* The format is three levels deep; anything much deeper is not ours. */
@@ -540,221 +539,6 @@ static int from_environment(loader *ld, ba_llm_config *c)
 
 /* ------------------------------------------------------- YAML tree */
 
-typedef enum { NODE_SCALAR, NODE_MAP, NODE_SEQ } node_kind;
-
-typedef struct node {
-	node_kind kind;
-	unsigned line, column; /* 1-based */
-	char *value;           /* scalars: owned */
-	size_t len;
-	bool plain;          /* unquoted */
-	struct node **items; /* maps: key, value, key, value... */
-	size_t count, cap;
-} node;
-
-typedef struct parser {
-	const char *origin;
-	char *err;
-	size_t err_len;
-	size_t nodes;
-} parser;
-
-static void node_free(node *n)
-{
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->count; i++)
-		node_free(n->items[i]);
-	free(n->items);
-	free(n->value);
-	free(n);
-}
-
-static int fail_at(parser *p, const node *n, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int fail_at(parser *p, const node *n, const char *fmt, ...)
-{
-	if (!p->err || p->err_len == 0)
-		return -1;
-	int off = n ? snprintf(p->err, p->err_len, "%s:%u:%u: ", p->origin, n->line, n->column)
-	            : snprintf(p->err, p->err_len, "%s: ", p->origin);
-	if (off < 0 || (size_t)off >= p->err_len)
-		return -1;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(p->err + off, p->err_len - (size_t)off, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int node_push(node *parent, node *child)
-{
-	if (parent->count == parent->cap) {
-		size_t cap = parent->cap ? parent->cap * 2 : 8;
-		node **items = realloc(parent->items, cap * sizeof(*items));
-		if (!items)
-			return -1;
-		parent->items = items;
-		parent->cap = cap;
-	}
-	parent->items[parent->count++] = child;
-	return 0;
-}
-
-static void yaml_problem(parser *p, const yaml_parser_t *yp)
-{
-	if (yp->error == YAML_MEMORY_ERROR) {
-		fail_at(p, NULL, "out of memory");
-		return;
-	}
-	const char *what = yp->problem ? yp->problem : "YAML syntax error";
-	if (p->err && p->err_len)
-		snprintf(p->err, p->err_len, "%s:%zu:%zu: %s", p->origin, yp->problem_mark.line + 1,
-		         yp->problem_mark.column + 1, what);
-}
-
-static node *read_node(parser *p, yaml_parser_t *yp, yaml_event_t *ev, unsigned depth)
-{
-	if (depth > MAX_DEPTH) {
-		fail_at(p, NULL, "nesting deeper than %d levels", MAX_DEPTH);
-		return NULL;
-	}
-	if (++p->nodes > MAX_NODES) {
-		fail_at(p, NULL, "more than %d YAML nodes", MAX_NODES);
-		return NULL;
-	}
-	node *n = calloc(1, sizeof(*n));
-	if (!n) {
-		fail_at(p, NULL, "out of memory");
-		return NULL;
-	}
-	n->line = (unsigned)ev->start_mark.line + 1;
-	n->column = (unsigned)ev->start_mark.column + 1;
-	switch (ev->type) {
-	case YAML_ALIAS_EVENT:
-		fail_at(p, n, "YAML aliases are not allowed in the configuration");
-		node_free(n);
-		return NULL;
-	case YAML_SCALAR_EVENT:
-		if (ev->data.scalar.anchor) {
-			fail_at(p, n, "YAML anchors are not allowed in the configuration");
-			node_free(n);
-			return NULL;
-		}
-		n->kind = NODE_SCALAR;
-		n->len = ev->data.scalar.length;
-		n->value = malloc(n->len + 1);
-		if (!n->value) {
-			node_free(n);
-			fail_at(p, NULL, "out of memory");
-			return NULL;
-		}
-		memcpy(n->value, ev->data.scalar.value, n->len);
-		n->value[n->len] = '\0';
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		return n;
-	case YAML_MAPPING_START_EVENT:
-	case YAML_SEQUENCE_START_EVENT: {
-		bool is_map = ev->type == YAML_MAPPING_START_EVENT;
-		const yaml_char_t *anchor =
-		        is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
-		if (anchor) {
-			fail_at(p, n, "YAML anchors are not allowed in the configuration");
-			node_free(n);
-			return NULL;
-		}
-		n->kind = is_map ? NODE_MAP : NODE_SEQ;
-		yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
-		for (;;) {
-			yaml_event_t child_ev;
-			if (!yaml_parser_parse(yp, &child_ev)) {
-				yaml_problem(p, yp);
-				node_free(n);
-				return NULL;
-			}
-			if (child_ev.type == end) {
-				yaml_event_delete(&child_ev);
-				return n;
-			}
-			node *child = read_node(p, yp, &child_ev, depth + 1);
-			yaml_event_delete(&child_ev);
-			if (!child || node_push(n, child) != 0) {
-				if (child)
-					fail_at(p, NULL, "out of memory");
-				node_free(child);
-				node_free(n);
-				return NULL;
-			}
-		}
-	}
-	default:
-		fail_at(p, n, "unexpected YAML event");
-		node_free(n);
-		return NULL;
-	}
-}
-
-/* Parses text into a tree; one document at most. *root stays NULL for
- * an empty file (comments only), which is a valid, empty configuration.
- * Returns 0 or -1. */
-static int read_document(parser *p, const char *text, size_t len, node **root)
-{
-	*root = NULL;
-	yaml_parser_t yp;
-	if (!yaml_parser_initialize(&yp))
-		return fail_at(p, NULL, "out of memory");
-	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	bool in_doc = false, failed = false, seen_doc = false;
-	for (;;) {
-		yaml_event_t ev;
-		if (!yaml_parser_parse(&yp, &ev)) {
-			yaml_problem(p, &yp);
-			failed = true;
-			break;
-		}
-		yaml_event_type_t type = ev.type;
-		if (type == YAML_STREAM_END_EVENT) {
-			yaml_event_delete(&ev);
-			break;
-		}
-		if (type == YAML_DOCUMENT_START_EVENT) {
-			if (seen_doc) {
-				fail_at(p, NULL, "more than one YAML document");
-				failed = true;
-				yaml_event_delete(&ev);
-				break;
-			}
-			seen_doc = in_doc = true;
-		} else if (type == YAML_DOCUMENT_END_EVENT) {
-			in_doc = false;
-		} else if (in_doc && type != YAML_STREAM_START_EVENT) {
-			*root = read_node(p, &yp, &ev, 0);
-			if (!*root) {
-				failed = true;
-				yaml_event_delete(&ev);
-				break;
-			}
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&yp);
-	if (failed) {
-		node_free(*root);
-		*root = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* A plain empty scalar or "~"/"null": YAML's null ("ollama:" alone). */
-static bool is_null(const node *n)
-{
-	return n->kind == NODE_SCALAR && n->plain &&
-	       (n->len == 0 || strcmp(n->value, "~") == 0 || strcmp(n->value, "null") == 0 ||
-	        strcmp(n->value, "Null") == 0 || strcmp(n->value, "NULL") == 0);
-}
-
 /* Keys that look like someone is about to write a secret in the file. */
 static bool secret_key_name(const char *k)
 {
@@ -778,59 +562,56 @@ static void list_keys(char *out, size_t out_len, const char *const *allowed)
 	}
 }
 
-/* Checks a mapping's keys: plain strings, no duplicates, all in allowed
- * (NULL = any name; the caller checks them). */
-static int check_keys(parser *p, const node *map, const char *what, const char *const *allowed)
+/* Checks a mapping's keys: text, no duplicates, all in allowed (NULL =
+ * any name; the caller checks them). */
+static int check_keys(ba_yaml_reader *p, const ba_yaml_node *map, const char *what,
+                      const char *const *allowed)
 {
-	for (size_t i = 0; i + 1 < map->count; i += 2) {
-		const node *key = map->items[i];
-		if (key->kind != NODE_SCALAR || memchr(key->value, '\0', key->len))
-			return fail_at(p, key, "%s: keys must be plain strings", what);
-		bool known = allowed == NULL;
-		for (size_t a = 0; allowed && allowed[a]; a++)
-			known |= strcmp(allowed[a], key->value) == 0;
-		if (!known) {
-			if (allowed && secret_key_name(key->value))
-				return fail_at(
-				        p, key,
-				        "%s: keys are never written in the configuration file; "
-				        "put the key in an environment variable and name it with "
-				        "api_key_env (e.g. api_key_env: GROQ_API_KEY)",
-				        what);
-			char expected[256];
-			list_keys(expected, sizeof(expected), allowed);
-			char q[72];
-			return fail_at(p, key, "%s: unknown key '%s' (expected %s)", what,
-			               shown(key->value, q, sizeof(q)), expected);
-		}
-		for (size_t j = 0; j < i; j += 2)
-			if (strcmp(map->items[j]->value, key->value) == 0) {
-				char q[72];
-				return fail_at(p, key, "%s: duplicate key '%s'", what,
-				               shown(key->value, q, sizeof(q)));
-			}
+	const ba_yaml_node *key;
+	char q[72];
+	switch (ba_yaml_check_keys(map, allowed, &key)) {
+	case BA_YAML_KEYS_OK:
+		break;
+	case BA_YAML_KEY_NOT_TEXT:
+		return ba_yaml_fail(p, key, "%s: keys must be plain strings", what);
+	case BA_YAML_KEY_UNKNOWN: {
+		if (secret_key_name(key->value))
+			return ba_yaml_fail(
+			        p, key,
+			        "%s: keys are never written in the configuration file; put the key "
+			        "in an environment variable and name it with api_key_env (e.g. "
+			        "api_key_env: GROQ_API_KEY)",
+			        what);
+		char expected[256];
+		list_keys(expected, sizeof(expected), allowed);
+		return ba_yaml_fail(p, key, "%s: unknown key '%s' (expected %s)", what,
+		                    shown(key->value, q, sizeof(q)), expected);
+	}
+	case BA_YAML_KEY_REPEATED:
+		return ba_yaml_fail(p, key, "%s: duplicate key '%s'", what,
+		                    shown(key->value, q, sizeof(q)));
 	}
 	return 0;
 }
 
-static int want_scalar(parser *p, const node *n, const char *what)
+static int want_scalar(ba_yaml_reader *p, const ba_yaml_node *n, const char *what)
 {
-	if (n->kind != NODE_SCALAR)
-		return fail_at(p, n, "%s must be a single value, not a %s", what,
-		               n->kind == NODE_MAP ? "mapping" : "list");
+	if (n->kind != BA_YAML_SCALAR)
+		return ba_yaml_fail(p, n, "%s must be a single value, not a %s", what,
+		                    n->kind == BA_YAML_MAP ? "mapping" : "list");
 	if (memchr(n->value, '\0', n->len))
-		return fail_at(p, n, "%s contains a NUL byte", what);
+		return ba_yaml_fail(p, n, "%s contains a NUL byte", what);
 	return 0;
 }
 
-static int want_model(parser *p, const node *n, const char *what, char *out)
+static int want_model(ba_yaml_reader *p, const ba_yaml_node *n, const char *what, char *out)
 {
 	if (want_scalar(p, n, what) != 0)
 		return -1;
 	const char *e = model_name_problem(n->value);
 	if (e) {
 		char q[BA_LLM_MODEL_MAX + 4];
-		return fail_at(p, n, "%s '%s' %s", what, shown(n->value, q, sizeof(q)), e);
+		return ba_yaml_fail(p, n, "%s '%s' %s", what, shown(n->value, q, sizeof(q)), e);
 	}
 	memcpy(out, n->value, n->len + 1);
 	return 0;
@@ -838,8 +619,8 @@ static int want_model(parser *p, const node *n, const char *what, char *out)
 
 /* A whole number of milliseconds, or a duration with its unit ("30s",
  * "250ms", "2m"), at most cap ms. */
-static int want_ms(parser *p, const node *n, const char *what, uint32_t lo, uint32_t cap,
-                   uint32_t *out)
+static int want_ms(ba_yaml_reader *p, const ba_yaml_node *n, const char *what, uint32_t lo,
+                   uint32_t cap, uint32_t *out)
 {
 	if (want_scalar(p, n, what) != 0)
 		return -1;
@@ -851,58 +632,56 @@ static int want_ms(parser *p, const node *n, const char *what, uint32_t lo, uint
 	if (digits) {
 		const char *e = ba_parse_u64(v, &ms);
 		if (e)
-			return fail_at(p, n, "%s: %s", what, e);
+			return ba_yaml_fail(p, n, "%s: %s", what, e);
 	} else {
 		/* A bare "1.5" would be seconds to ba_parse_duration but
 		 * reads like milliseconds here: a unit is required. */
 		if (n->len == 0 || !isalpha((unsigned char)v[n->len - 1]))
-			return fail_at(p, n,
-			               "%s must be a whole number of milliseconds or a duration "
-			               "with a unit (250ms, 30s, 2m)",
-			               what);
+			return ba_yaml_fail(
+			        p, n,
+			        "%s must be a whole number of milliseconds or a duration "
+			        "with a unit (250ms, 30s, 2m)",
+			        what);
 		uint64_t ns;
 		const char *e = ba_parse_duration(v, &ns);
 		if (e)
-			return fail_at(p, n, "%s: %s", what, e);
+			return ba_yaml_fail(p, n, "%s: %s", what, e);
 		ms = ns / 1000000u;
 		if (ns % 1000000u)
-			return fail_at(p, n, "%s must be a whole number of milliseconds", what);
+			return ba_yaml_fail(p, n, "%s must be a whole number of milliseconds",
+			                    what);
 	}
 	if (ms < lo || ms > cap)
-		return fail_at(p, n, "%s must be between %u ms and %u ms", what, lo, cap);
+		return ba_yaml_fail(p, n, "%s must be between %u ms and %u ms", what, lo, cap);
 	*out = (uint32_t)ms;
 	return 0;
 }
 
-static int want_uint(parser *p, const node *n, const char *what, uint32_t cap, uint32_t *out)
+static int want_uint(ba_yaml_reader *p, const ba_yaml_node *n, const char *what, uint32_t cap,
+                     uint32_t *out)
 {
 	if (want_scalar(p, n, what) != 0)
 		return -1;
 	uint64_t v;
 	const char *e = ba_parse_u64(n->value, &v);
 	if (e)
-		return fail_at(p, n, "%s: %s", what, e);
+		return ba_yaml_fail(p, n, "%s: %s", what, e);
 	if (v > cap)
-		return fail_at(p, n, "%s must be at most %u", what, cap);
+		return ba_yaml_fail(p, n, "%s must be at most %u", what, cap);
 	*out = (uint32_t)v;
 	return 0;
 }
 
-static int want_bool(parser *p, const node *n, const char *what, bool *out)
+static int want_bool(ba_yaml_reader *p, const ba_yaml_node *n, const char *what, bool *out)
 {
 	if (want_scalar(p, n, what) != 0)
 		return -1;
-	const char *v = n->value;
-	if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "TRUE"))
-		*out = true;
-	else if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "FALSE"))
-		*out = false;
-	else
-		return fail_at(p, n, "%s must be true or false", what);
+	if (!ba_yaml_is_bool(n, out))
+		return ba_yaml_fail(p, n, "%s must be true or false", what);
 	return 0;
 }
 
-static int want_price(parser *p, const node *n, const char *what, double *out)
+static int want_price(ba_yaml_reader *p, const ba_yaml_node *n, const char *what, double *out)
 {
 	if (want_scalar(p, n, what) != 0)
 		return -1;
@@ -916,9 +695,10 @@ static int want_price(parser *p, const node *n, const char *what, double *out)
 	char *end = NULL;
 	double d = ok ? strtod(v, &end) : 0;
 	if (!ok || end != v + n->len || !isfinite(d))
-		return fail_at(p, n, "%s must be a number of US dollars per million tokens", what);
+		return ba_yaml_fail(p, n, "%s must be a number of US dollars per million tokens",
+		                    what);
 	if (d < 0 || d > CAP_PRICE)
-		return fail_at(p, n, "%s must be between 0 and %g", what, CAP_PRICE);
+		return ba_yaml_fail(p, n, "%s must be between 0 and %g", what, CAP_PRICE);
 	*out = d;
 	return 0;
 }
@@ -940,22 +720,23 @@ static const char *const provider_keys[] = {"api",
 static const char *const model_keys[] = {"input_usd_per_mtok", "output_usd_per_mtok", "max_tokens",
                                          NULL};
 
-static int parse_provider(parser *p, loader *ld, ba_llm_config *c, const node *key, const node *v)
+static int parse_provider(ba_yaml_reader *p, loader *ld, ba_llm_config *c, const ba_yaml_node *key,
+                          const ba_yaml_node *v)
 {
 	if (!valid_provider_name(key->value, key->len)) {
 		char q[72];
-		return fail_at(p, key,
-		               "provider name '%s' must be 1 to 63 characters of a-z, 0-9, _ "
-		               "and -",
-		               shown(key->value, q, sizeof(q)));
+		return ba_yaml_fail(p, key,
+		                    "provider name '%s' must be 1 to 63 characters of a-z, 0-9, _ "
+		                    "and -",
+		                    shown(key->value, q, sizeof(q)));
 	}
 	const char *name = key->value;
 	char what[BA_LLM_NAME_MAX + 64];
 	snprintf(what, sizeof(what), "providers.%s", name);
-	if (!is_null(v) && v->kind != NODE_MAP)
-		return fail_at(p, v, "%s must be a mapping (api, base_url, api_key_env, ...)",
-		               what);
-	if (v->kind == NODE_MAP && check_keys(p, v, what, provider_keys) != 0)
+	if (!ba_yaml_is_null(v) && v->kind != BA_YAML_MAP)
+		return ba_yaml_fail(p, v, "%s must be a mapping (api, base_url, api_key_env, ...)",
+		                    what);
+	if (v->kind == BA_YAML_MAP && check_keys(p, v, what, provider_keys) != 0)
 		return -1;
 
 	ba_llm_api def_api;
@@ -972,9 +753,9 @@ static int parse_provider(parser *p, loader *ld, ba_llm_config *c, const node *k
 	size_t idx = (size_t)(prov - c->providers);
 	bool url_set = false;
 
-	for (size_t i = 0; v->kind == NODE_MAP && i + 1 < v->count; i += 2) {
+	for (size_t i = 0; v->kind == BA_YAML_MAP && i + 1 < v->count; i += 2) {
 		const char *k = v->items[i]->value;
-		const node *val = v->items[i + 1];
+		const ba_yaml_node *val = v->items[i + 1];
 		char field[BA_LLM_NAME_MAX + 96];
 		snprintf(field, sizeof(field), "%s.%s", what, k);
 		int rc = 0;
@@ -986,14 +767,15 @@ static int parse_provider(parser *p, loader *ld, ba_llm_config *c, const node *k
 			else if (!strcmp(val->value, "anthropic"))
 				prov->api = BA_LLM_API_ANTHROPIC;
 			else
-				return fail_at(p, val, "%s must be openai or anthropic", field);
+				return ba_yaml_fail(p, val, "%s must be openai or anthropic",
+				                    field);
 		} else if (!strcmp(k, "base_url")) {
 			if (want_scalar(p, val, field) != 0)
 				return -1;
 			const char *e = normalise_url(val->value, val->len, prov->base_url,
 			                              sizeof(prov->base_url));
 			if (e)
-				return fail_at(p, val, "%s %s", field, e);
+				return ba_yaml_fail(p, val, "%s %s", field, e);
 			url_set = true;
 		} else if (!strcmp(k, "api_key_env")) {
 			if (want_scalar(p, val, field) != 0)
@@ -1001,7 +783,7 @@ static int parse_provider(parser *p, loader *ld, ba_llm_config *c, const node *k
 			/* The value is never quoted back: when it is not a
 			 * variable name it may well be the key itself. */
 			if (!valid_env_name(val->value, val->len))
-				return fail_at(
+				return ba_yaml_fail(
 				        p, val,
 				        "%s must name an environment variable (letters, "
 				        "digits and _, e.g. GROQ_API_KEY); the key itself is "
@@ -1011,7 +793,7 @@ static int parse_provider(parser *p, loader *ld, ba_llm_config *c, const node *k
 				/* Re-prefix the environment's complaint with the place. */
 				char inner[512];
 				snprintf(inner, sizeof(inner), "%s", ld->err ? ld->err : "");
-				return fail_at(p, val, "%s", inner);
+				return ba_yaml_fail(p, val, "%s", inner);
 			}
 			if (!ld->key_required_set[idx])
 				prov->key_required = true;
@@ -1035,10 +817,10 @@ static int parse_provider(parser *p, loader *ld, ba_llm_config *c, const node *k
 			return -1;
 	}
 	if (!is_builtin && prov->base_url[0] == '\0')
-		return fail_at(p, key,
-		               "%s needs base_url, the server's API root (e.g. "
-		               "https://api.groq.com/openai/v1)",
-		               what);
+		return ba_yaml_fail(p, key,
+		                    "%s needs base_url, the server's API root (e.g. "
+		                    "https://api.groq.com/openai/v1)",
+		                    what);
 	/* A built-in pointed elsewhere needs its key only if it is still
 	 * the official endpoint, unless the file said otherwise. */
 	if (is_builtin && url_set && !ld->key_required_set[idx] && *def_key &&
@@ -1047,10 +829,11 @@ static int parse_provider(parser *p, loader *ld, ba_llm_config *c, const node *k
 	return 0;
 }
 
-static int parse_model(parser *p, ba_llm_config *c, const node *key, const node *v)
+static int parse_model(ba_yaml_reader *p, ba_llm_config *c, const ba_yaml_node *key,
+                       const ba_yaml_node *v)
 {
 	if (c->model_count == BA_LLM_MAX_MODELS)
-		return fail_at(p, key, "more than %d models", BA_LLM_MAX_MODELS);
+		return ba_yaml_fail(p, key, "more than %d models", BA_LLM_MAX_MODELS);
 	ba_llm_model_settings *m = &c->models[c->model_count];
 	memset(m, 0, sizeof(*m));
 	if (want_model(p, key, "model", m->model) != 0)
@@ -1059,16 +842,17 @@ static int parse_model(parser *p, ba_llm_config *c, const node *key, const node 
 	m->output_usd_per_mtok = -1;
 	char what[BA_LLM_MODEL_MAX + 16];
 	snprintf(what, sizeof(what), "models.%s", m->model);
-	if (!is_null(v) && v->kind != NODE_MAP)
-		return fail_at(p, v,
-		               "%s must be a mapping (input_usd_per_mtok, output_usd_per_mtok, "
-		               "max_tokens)",
-		               what);
-	if (v->kind == NODE_MAP && check_keys(p, v, what, model_keys) != 0)
+	if (!ba_yaml_is_null(v) && v->kind != BA_YAML_MAP)
+		return ba_yaml_fail(
+		        p, v,
+		        "%s must be a mapping (input_usd_per_mtok, output_usd_per_mtok, "
+		        "max_tokens)",
+		        what);
+	if (v->kind == BA_YAML_MAP && check_keys(p, v, what, model_keys) != 0)
 		return -1;
-	for (size_t i = 0; v->kind == NODE_MAP && i + 1 < v->count; i += 2) {
+	for (size_t i = 0; v->kind == BA_YAML_MAP && i + 1 < v->count; i += 2) {
 		const char *k = v->items[i]->value;
-		const node *val = v->items[i + 1];
+		const ba_yaml_node *val = v->items[i + 1];
 		char field[BA_LLM_MODEL_MAX + 48];
 		snprintf(field, sizeof(field), "%s.%s", what, k);
 		int rc;
@@ -1085,22 +869,22 @@ static int parse_model(parser *p, ba_llm_config *c, const node *key, const node 
 	return 0;
 }
 
-static int parse_tree(parser *p, loader *ld, ba_llm_config *c, const node *root)
+static int parse_tree(ba_yaml_reader *p, loader *ld, ba_llm_config *c, const ba_yaml_node *root)
 {
-	if (!root || is_null(root))
+	if (!root || ba_yaml_is_null(root))
 		return 0;
-	if (root->kind != NODE_MAP)
-		return fail_at(p, root,
-		               "the configuration must be a mapping (default_model, fallback, "
-		               "providers, models)");
+	if (root->kind != BA_YAML_MAP)
+		return ba_yaml_fail(p, root,
+		                    "the configuration must be a mapping (default_model, fallback, "
+		                    "providers, models)");
 	if (check_keys(p, root, "configuration", top_keys) != 0)
 		return -1;
 	/* Providers first, whatever the order in the file, so nothing
 	 * later depends on the order of sections. */
-	const node *providers = NULL, *models = NULL, *def = NULL, *fallback = NULL;
+	const ba_yaml_node *providers = NULL, *models = NULL, *def = NULL, *fallback = NULL;
 	for (size_t i = 0; i + 1 < root->count; i += 2) {
 		const char *k = root->items[i]->value;
-		const node *v = root->items[i + 1];
+		const ba_yaml_node *v = root->items[i + 1];
 		if (!strcmp(k, "providers"))
 			providers = v;
 		else if (!strcmp(k, "models"))
@@ -1110,10 +894,11 @@ static int parse_tree(parser *p, loader *ld, ba_llm_config *c, const node *root)
 		else
 			fallback = v;
 	}
-	if (providers && !is_null(providers)) {
-		if (providers->kind != NODE_MAP)
-			return fail_at(p, providers,
-			               "providers must be a mapping of NAME: {api, base_url, ...}");
+	if (providers && !ba_yaml_is_null(providers)) {
+		if (providers->kind != BA_YAML_MAP)
+			return ba_yaml_fail(
+			        p, providers,
+			        "providers must be a mapping of NAME: {api, base_url, ...}");
 		if (check_keys(p, providers, "providers", NULL) != 0)
 			return -1;
 		for (size_t i = 0; i + 1 < providers->count; i += 2)
@@ -1121,28 +906,30 @@ static int parse_tree(parser *p, loader *ld, ba_llm_config *c, const node *root)
 			                   providers->items[i + 1]) != 0)
 				return -1;
 	}
-	if (models && !is_null(models)) {
-		if (models->kind != NODE_MAP)
-			return fail_at(p, models,
-			               "models must be a mapping of provider/model: {prices, "
-			               "max_tokens}");
+	if (models && !ba_yaml_is_null(models)) {
+		if (models->kind != BA_YAML_MAP)
+			return ba_yaml_fail(p, models,
+			                    "models must be a mapping of provider/model: {prices, "
+			                    "max_tokens}");
 		if (check_keys(p, models, "models", NULL) != 0)
 			return -1;
 		for (size_t i = 0; i + 1 < models->count; i += 2)
 			if (parse_model(p, c, models->items[i], models->items[i + 1]) != 0)
 				return -1;
 	}
-	if (def && !is_null(def) && want_model(p, def, "default_model", c->default_model) != 0)
+	if (def && !ba_yaml_is_null(def) &&
+	    want_model(p, def, "default_model", c->default_model) != 0)
 		return -1;
-	if (fallback && !is_null(fallback)) {
-		if (fallback->kind == NODE_SCALAR) {
+	if (fallback && !ba_yaml_is_null(fallback)) {
+		if (fallback->kind == BA_YAML_SCALAR) {
 			if (want_model(p, fallback, "fallback", c->fallbacks[0]) != 0)
 				return -1;
 			c->fallback_count = 1;
-		} else if (fallback->kind == NODE_SEQ) {
+		} else if (fallback->kind == BA_YAML_SEQ) {
 			if (fallback->count > BA_LLM_MAX_FALLBACKS)
-				return fail_at(p, fallback, "fallback lists more than %d models",
-				               BA_LLM_MAX_FALLBACKS);
+				return ba_yaml_fail(p, fallback,
+				                    "fallback lists more than %d models",
+				                    BA_LLM_MAX_FALLBACKS);
 			for (size_t i = 0; i < fallback->count; i++) {
 				if (want_model(p, fallback->items[i], "fallback",
 				               c->fallbacks[c->fallback_count]) != 0)
@@ -1150,8 +937,8 @@ static int parse_tree(parser *p, loader *ld, ba_llm_config *c, const node *root)
 				c->fallback_count++;
 			}
 		} else {
-			return fail_at(p, fallback,
-			               "fallback must be a list of provider/model names");
+			return ba_yaml_fail(p, fallback,
+			                    "fallback must be a list of provider/model names");
 		}
 	}
 	return 0;
@@ -1187,12 +974,17 @@ static ba_llm_config *build(const char *text, size_t len, const char *origin, ba
 			goto fail;
 		}
 		snprintf(c->source, sizeof(c->source), "%s", ld.origin);
-		parser p = {.origin = ld.origin, .err = err, .err_len = err_len};
-		node *root = NULL;
-		if (read_document(&p, text, len, &root) != 0)
+		ba_yaml_reader p = {.origin = ld.origin,
+		                    .in = "the configuration",
+		                    .max_depth = MAX_DEPTH,
+		                    .max_nodes = MAX_NODES,
+		                    .err = err,
+		                    .err_len = err_len};
+		ba_yaml_node *root = NULL;
+		if (ba_yaml_read(&p, text, len, &root) != 0)
 			goto fail;
 		int rc = parse_tree(&p, &ld, c, root);
-		node_free(root);
+		ba_yaml_free(root);
 		if (rc != 0)
 			goto fail;
 	}

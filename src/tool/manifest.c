@@ -1,10 +1,9 @@
 /*
  * manifest.c - strict YAML manifest loading.
  *
- * libyaml's event stream is turned into a small tree of our own (rather
- * than libyaml's document API) so that aliases can be refused outright,
- * every node keeps its line and column for messages, and sizes are capped
- * while reading. The tree is then checked key by key.
+ * The text is read into a tree by core/yaml.c (no aliases or anchors,
+ * line and column kept for messages, sizes capped while reading); the
+ * tree is then checked key by key.
  */
 #include "tool/manifest.h"
 
@@ -16,245 +15,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "core/file.h"
 #include "core/parse.h"
+#include "core/yaml.h"
 
 #define MAX_NODES 20000
 #define MAX_DEPTH 64
 
-typedef enum { NODE_SCALAR, NODE_MAP, NODE_SEQ } node_kind;
-
-typedef struct node {
-	node_kind kind;
-	unsigned line, column; /* 1-based */
-	char *value;           /* scalars: owned */
-	size_t len;
-	bool plain; /* an unquoted scalar: may be a number, bool or null */
-	/* children: maps alternate key, value */
-	struct node **items;
-	size_t count, cap;
-} node;
-
-typedef struct parser {
-	const char *origin;
-	char *err;
-	size_t err_len;
-	size_t nodes;
-} parser;
-
-static void node_free(node *n)
-{
-	if (!n)
-		return;
-	for (size_t i = 0; i < n->count; i++)
-		node_free(n->items[i]);
-	free(n->items);
-	free(n->value);
-	free(n);
-}
-
-static const char *fail_at(parser *p, const node *n, const char *fmt, ...)
+static const char *fail_at(ba_yaml_reader *p, const ba_yaml_node *n, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
-static const char *fail_at(parser *p, const node *n, const char *fmt, ...)
+/* ba_yaml_fail for this file's convention: the message is the result. */
+static const char *fail_at(ba_yaml_reader *p, const ba_yaml_node *n, const char *fmt, ...)
 {
-	int off = n ? snprintf(p->err, p->err_len, "%s:%u:%u: ", p->origin, n->line, n->column)
-	            : snprintf(p->err, p->err_len, "%s: ", p->origin);
-	if (off < 0 || (size_t)off >= p->err_len)
-		return p->err;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(p->err + off, p->err_len - (size_t)off, fmt, ap);
+	ba_yaml_vfail(p, n, fmt, ap);
 	va_end(ap);
 	return p->err;
 }
 
-static int node_push(node *parent, node *child)
-{
-	if (parent->count == parent->cap) {
-		size_t cap = parent->cap ? parent->cap * 2 : 8;
-		node **items = realloc(parent->items, cap * sizeof *items);
-		if (!items)
-			return -1;
-		parent->items = items;
-		parent->cap = cap;
-	}
-	parent->items[parent->count++] = child;
-	return 0;
-}
-
-/* Reads one node (whose first event is ev) and everything below it. */
-static node *read_node(parser *p, yaml_parser_t *yp, yaml_event_t *ev, unsigned depth)
-{
-	if (depth > MAX_DEPTH) {
-		fail_at(p, NULL, "nesting deeper than %d levels", MAX_DEPTH);
-		return NULL;
-	}
-	if (++p->nodes > MAX_NODES) {
-		fail_at(p, NULL, "more than %d YAML nodes", MAX_NODES);
-		return NULL;
-	}
-	node *n = calloc(1, sizeof *n);
-	if (!n) {
-		fail_at(p, NULL, "out of memory");
-		return NULL;
-	}
-	n->line = (unsigned)ev->start_mark.line + 1;
-	n->column = (unsigned)ev->start_mark.column + 1;
-	switch (ev->type) {
-	case YAML_ALIAS_EVENT:
-		fail_at(p, n, "YAML aliases are not allowed in manifests");
-		node_free(n);
-		return NULL;
-	case YAML_SCALAR_EVENT:
-		if (ev->data.scalar.anchor) {
-			fail_at(p, n, "YAML anchors are not allowed in manifests");
-			node_free(n);
-			return NULL;
-		}
-		n->kind = NODE_SCALAR;
-		n->len = ev->data.scalar.length;
-		n->value = malloc(n->len + 1);
-		if (!n->value) {
-			node_free(n);
-			fail_at(p, NULL, "out of memory");
-			return NULL;
-		}
-		memcpy(n->value, ev->data.scalar.value, n->len);
-		n->value[n->len] = '\0';
-		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		return n;
-	case YAML_MAPPING_START_EVENT:
-	case YAML_SEQUENCE_START_EVENT: {
-		bool is_map = ev->type == YAML_MAPPING_START_EVENT;
-		const yaml_char_t *anchor =
-		        is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
-		if (anchor) {
-			fail_at(p, n, "YAML anchors are not allowed in manifests");
-			node_free(n);
-			return NULL;
-		}
-		n->kind = is_map ? NODE_MAP : NODE_SEQ;
-		yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
-		for (;;) {
-			yaml_event_t child_ev;
-			if (!yaml_parser_parse(yp, &child_ev)) {
-				fail_at(p, NULL, "line %zu: %s", yp->problem_mark.line + 1,
-				        yp->problem ? yp->problem : "YAML syntax error");
-				node_free(n);
-				return NULL;
-			}
-			if (child_ev.type == end) {
-				yaml_event_delete(&child_ev);
-				return n;
-			}
-			node *child = read_node(p, yp, &child_ev, depth + 1);
-			yaml_event_delete(&child_ev);
-			if (!child || node_push(n, child) != 0) {
-				if (child)
-					fail_at(p, NULL, "out of memory");
-				node_free(child);
-				node_free(n);
-				return NULL;
-			}
-		}
-	}
-	default:
-		fail_at(p, n, "unexpected YAML event");
-		node_free(n);
-		return NULL;
-	}
-}
-
-/* Parses text into a tree; exactly one document is allowed. */
-static node *read_document(parser *p, const char *text, size_t len)
-{
-	yaml_parser_t yp;
-	if (!yaml_parser_initialize(&yp)) {
-		fail_at(p, NULL, "out of memory");
-		return NULL;
-	}
-	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	node *root = NULL;
-	bool in_doc = false, failed = false;
-	for (;;) {
-		yaml_event_t ev;
-		if (!yaml_parser_parse(&yp, &ev)) {
-			fail_at(p, NULL, "line %zu, column %zu: %s", yp.problem_mark.line + 1,
-			        yp.problem_mark.column + 1,
-			        yp.problem ? yp.problem : "YAML syntax error");
-			failed = true;
-			break;
-		}
-		yaml_event_type_t type = ev.type;
-		if (type == YAML_STREAM_END_EVENT) {
-			yaml_event_delete(&ev);
-			break;
-		}
-		if (type == YAML_DOCUMENT_START_EVENT) {
-			if (root) {
-				fail_at(p, NULL, "more than one YAML document");
-				failed = true;
-				yaml_event_delete(&ev);
-				break;
-			}
-			in_doc = true;
-		} else if (type == YAML_DOCUMENT_END_EVENT) {
-			in_doc = false;
-		} else if (in_doc && type != YAML_STREAM_START_EVENT) {
-			root = read_node(p, &yp, &ev, 0);
-			if (!root) {
-				failed = true;
-				yaml_event_delete(&ev);
-				break;
-			}
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&yp);
-	if (failed) {
-		node_free(root);
-		return NULL;
-	}
-	if (!root)
-		fail_at(p, NULL, "the manifest is empty");
-	return root;
-}
-
-static const node *map_get(const node *map, const char *key)
-{
-	for (size_t i = 0; i + 1 < map->count; i += 2)
-		if (map->items[i]->kind == NODE_SCALAR && strcmp(map->items[i]->value, key) == 0)
-			return map->items[i + 1];
-	return NULL;
-}
-
-/* Checks a mapping's keys: scalars, no duplicates, all in allowed. */
-static const char *check_keys(parser *p, const node *map, const char *what,
+/* Checks a mapping's keys: text, no duplicates, all in allowed. */
+static const char *check_keys(ba_yaml_reader *p, const ba_yaml_node *map, const char *what,
                               const char *const *allowed)
 {
-	for (size_t i = 0; i + 1 < map->count; i += 2) {
-		const node *key = map->items[i];
-		if (key->kind != NODE_SCALAR)
-			return fail_at(p, key, "%s: keys must be plain strings", what);
-		bool known = allowed == NULL;
-		for (size_t a = 0; allowed && allowed[a]; a++)
-			known |= strcmp(allowed[a], key->value) == 0;
-		if (!known)
-			return fail_at(p, key, "%s: unknown key \"%s\"", what, key->value);
-		for (size_t j = 0; j < i; j += 2)
-			if (strcmp(map->items[j]->value, key->value) == 0)
-				return fail_at(p, key, "%s: duplicate key \"%s\"", what,
-				               key->value);
+	const ba_yaml_node *key;
+	switch (ba_yaml_check_keys(map, allowed, &key)) {
+	case BA_YAML_KEYS_OK:
+		break;
+	case BA_YAML_KEY_NOT_TEXT:
+		return fail_at(p, key, "%s: keys must be plain strings", what);
+	case BA_YAML_KEY_UNKNOWN:
+		return fail_at(p, key, "%s: unknown key \"%s\"", what, key->value);
+	case BA_YAML_KEY_REPEATED:
+		return fail_at(p, key, "%s: duplicate key \"%s\"", what, key->value);
 	}
 	return NULL;
 }
 
-static const char *want_scalar(parser *p, const node *n, const char *what)
+static const char *want_scalar(ba_yaml_reader *p, const ba_yaml_node *n, const char *what)
 {
-	if (n->kind != NODE_SCALAR)
+	if (n->kind != BA_YAML_SCALAR)
 		return fail_at(p, n, "%s must be a string", what);
 	if (memchr(n->value, '\0', n->len))
 		return fail_at(p, n, "%s contains a NUL byte", what);
@@ -276,9 +78,9 @@ static bool valid_name(const char *s)
 
 /* YAML → JSON for input_schema. Plain scalars become numbers, booleans or
  * null where YAML 1.2's core schema says so; anything quoted is a string. */
-static json_t *to_json(parser *p, const node *n, const char **error)
+static json_t *to_json(ba_yaml_reader *p, const ba_yaml_node *n, const char **error)
 {
-	if (n->kind == NODE_SCALAR) {
+	if (n->kind == BA_YAML_SCALAR) {
 		/* JSON text with \u0000 is refused by most readers, ours too. */
 		if (memchr(n->value, '\0', n->len)) {
 			*error = fail_at(p, n, "input_schema: a string contains a NUL byte");
@@ -286,11 +88,10 @@ static json_t *to_json(parser *p, const node *n, const char **error)
 		}
 		if (n->plain) {
 			const char *v = n->value;
-			if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "TRUE"))
-				return json_true();
-			if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "FALSE"))
-				return json_false();
-			if (!strcmp(v, "null") || !strcmp(v, "~") || !strcmp(v, "Null") || !*v)
+			bool b;
+			if (ba_yaml_is_bool(n, &b))
+				return json_boolean(b);
+			if (ba_yaml_is_null(n))
 				return json_null();
 			char *end;
 			errno = 0;
@@ -317,25 +118,25 @@ static json_t *to_json(parser *p, const node *n, const char **error)
 			*error = fail_at(p, n, "input_schema: a string is not valid UTF-8");
 		return str;
 	}
-	json_t *out = n->kind == NODE_MAP ? json_object() : json_array();
+	json_t *out = n->kind == BA_YAML_MAP ? json_object() : json_array();
 	if (!out) {
 		*error = fail_at(p, n, "out of memory");
 		return NULL;
 	}
-	if (n->kind == NODE_MAP && check_keys(p, n, "input_schema", NULL)) {
+	if (n->kind == BA_YAML_MAP && check_keys(p, n, "input_schema", NULL)) {
 		*error = p->err;
 		json_decref(out);
 		return NULL;
 	}
-	for (size_t i = 0; i < n->count; i += (n->kind == NODE_MAP ? 2 : 1)) {
-		const node *vn = n->kind == NODE_MAP ? n->items[i + 1] : n->items[i];
+	for (size_t i = 0; i < n->count; i += (n->kind == BA_YAML_MAP ? 2 : 1)) {
+		const ba_yaml_node *vn = n->kind == BA_YAML_MAP ? n->items[i + 1] : n->items[i];
 		json_t *v = to_json(p, vn, error);
 		if (!v) {
 			json_decref(out);
 			return NULL;
 		}
-		int rc = n->kind == NODE_MAP ? json_object_set_new(out, n->items[i]->value, v)
-		                             : json_array_append_new(out, v);
+		int rc = n->kind == BA_YAML_MAP ? json_object_set_new(out, n->items[i]->value, v)
+		                                : json_array_append_new(out, v);
 		if (rc != 0) {
 			*error = fail_at(p, vn, "input_schema: invalid key or out of memory");
 			json_decref(out);
@@ -354,7 +155,8 @@ static char *dup_str(const char *s)
 	return d;
 }
 
-static const char *set_text(parser *p, const node *n, const char *what, char *dst, size_t cap)
+static const char *set_text(ba_yaml_reader *p, const ba_yaml_node *n, const char *what, char *dst,
+                            size_t cap)
 {
 	const char *e = want_scalar(p, n, what);
 	if (e)
@@ -365,16 +167,16 @@ static const char *set_text(parser *p, const node *n, const char *what, char *ds
 	return NULL;
 }
 
-static const char *parse_limits(parser *p, const node *lim, ba_manifest *m)
+static const char *parse_limits(ba_yaml_reader *p, const ba_yaml_node *lim, ba_manifest *m)
 {
 	static const char *const keys[] = {"memory", "timeout", "fuel", "output", NULL};
-	if (lim->kind != NODE_MAP)
+	if (lim->kind != BA_YAML_MAP)
 		return fail_at(p, lim, "limits must be a mapping");
 	if (check_keys(p, lim, "limits", keys))
 		return p->err;
 	for (size_t i = 0; i + 1 < lim->count; i += 2) {
 		const char *key = lim->items[i]->value;
-		const node *v = lim->items[i + 1];
+		const ba_yaml_node *v = lim->items[i + 1];
 		char what[32];
 		snprintf(what, sizeof what, "limits.%s", key);
 		if (want_scalar(p, v, what))
@@ -394,29 +196,29 @@ static const char *parse_limits(parser *p, const node *lim, ba_manifest *m)
 	return NULL;
 }
 
-static const char *parse_secrets(parser *p, const node *sec, ba_manifest *m)
+static const char *parse_secrets(ba_yaml_reader *p, const ba_yaml_node *sec, ba_manifest *m)
 {
 	static const char *const keys[] = {"destinations", "header", NULL};
-	if (sec->kind != NODE_MAP)
+	if (sec->kind != BA_YAML_MAP)
 		return fail_at(p, sec, "secrets must be a mapping of NAME: {destinations, header}");
 	if (check_keys(p, sec, "secrets", NULL))
 		return p->err;
 	for (size_t i = 0; i + 1 < sec->count; i += 2) {
-		const node *key = sec->items[i], *v = sec->items[i + 1];
+		const ba_yaml_node *key = sec->items[i], *v = sec->items[i + 1];
 		if (m->secret_count == BA_MANIFEST_SECRETS_MAX)
 			return fail_at(p, key, "more than %d secrets", BA_MANIFEST_SECRETS_MAX);
 		ba_manifest_secret *s = &m->secrets[m->secret_count++];
 		if (set_text(p, key, "secret name", s->name, sizeof s->name))
 			return p->err;
-		if (v->kind != NODE_MAP)
+		if (v->kind != BA_YAML_MAP)
 			return fail_at(p, v,
 			               "secrets.%s must be a mapping with destinations and header",
 			               s->name);
 		if (check_keys(p, v, "secrets entry", keys))
 			return p->err;
-		const node *dests = map_get(v, "destinations");
-		const node *header = map_get(v, "header");
-		if (!dests || dests->kind != NODE_SEQ || dests->count == 0)
+		const ba_yaml_node *dests = ba_yaml_get(v, "destinations");
+		const ba_yaml_node *header = ba_yaml_get(v, "header");
+		if (!dests || dests->kind != BA_YAML_SEQ || dests->count == 0)
 			return fail_at(p, v,
 			               "secrets.%s.destinations must be a non-empty list of URLs",
 			               s->name);
@@ -445,30 +247,32 @@ static const char *parse_secrets(parser *p, const node *sec, ba_manifest *m)
 	return NULL;
 }
 
-static const char *parse_tool(parser *p, const node *tool, const char *base_dir, ba_manifest *m)
+static const char *parse_tool(ba_yaml_reader *p, const ba_yaml_node *tool, const char *base_dir,
+                              ba_manifest *m)
 {
 	static const char *const keys[] = {"name",   "version",      "description",
 	                                   "module", "input_schema", "permissions",
 	                                   "limits", "secrets",      NULL};
-	if (tool->kind != NODE_MAP)
+	if (tool->kind != BA_YAML_MAP)
 		return fail_at(p, tool, "\"tool\" must be a mapping");
 	if (check_keys(p, tool, "tool", keys))
 		return p->err;
 	static const char *const required[] = {"name", "version", "description", "module"};
 	for (size_t i = 0; i < 4; i++)
-		if (!map_get(tool, required[i]))
+		if (!ba_yaml_get(tool, required[i]))
 			return fail_at(p, tool, "tool.%s is required", required[i]);
 
-	const node *n = map_get(tool, "name");
+	const ba_yaml_node *n = ba_yaml_get(tool, "name");
 	if (set_text(p, n, "tool.name", m->name, sizeof m->name))
 		return p->err;
 	if (!valid_name(m->name))
 		return fail_at(p, n,
 		               "tool.name \"%s\" must be 1-64 characters of a-z, 0-9, _ and -",
 		               m->name);
-	if (set_text(p, map_get(tool, "version"), "tool.version", m->version, sizeof m->version))
+	if (set_text(p, ba_yaml_get(tool, "version"), "tool.version", m->version,
+	             sizeof m->version))
 		return p->err;
-	n = map_get(tool, "description");
+	n = ba_yaml_get(tool, "description");
 	if (want_scalar(p, n, "tool.description"))
 		return p->err;
 	if (n->len > 4096)
@@ -476,7 +280,7 @@ static const char *parse_tool(parser *p, const node *tool, const char *base_dir,
 	if (!(m->description = dup_str(n->value)))
 		return fail_at(p, NULL, "out of memory");
 
-	n = map_get(tool, "module");
+	n = ba_yaml_get(tool, "module");
 	if (want_scalar(p, n, "tool.module"))
 		return p->err;
 	if (n->len == 0 || n->len > 1024)
@@ -489,9 +293,9 @@ static const char *parse_tool(parser *p, const node *tool, const char *base_dir,
 	else
 		snprintf(m->module_path, need, "%s/%s", base_dir, n->value);
 
-	n = map_get(tool, "input_schema");
+	n = ba_yaml_get(tool, "input_schema");
 	if (n) {
-		if (n->kind != NODE_MAP)
+		if (n->kind != BA_YAML_MAP)
 			return fail_at(p, n, "tool.input_schema must be a mapping (a JSON Schema)");
 		const char *error = NULL;
 		json_t *schema = to_json(p, n, &error);
@@ -505,9 +309,9 @@ static const char *parse_tool(parser *p, const node *tool, const char *base_dir,
 	if (!m->input_schema)
 		return fail_at(p, NULL, "out of memory");
 
-	n = map_get(tool, "permissions");
+	n = ba_yaml_get(tool, "permissions");
 	if (n) {
-		if (n->kind != NODE_SEQ)
+		if (n->kind != BA_YAML_SEQ)
 			return fail_at(p, n,
 			               "tool.permissions must be a list of capability strings");
 		for (size_t i = 0; i < n->count; i++) {
@@ -519,10 +323,10 @@ static const char *parse_tool(parser *p, const node *tool, const char *base_dir,
 				return fail_at(p, n->items[i], "%s: %s", what, capmsg);
 		}
 	}
-	n = map_get(tool, "limits");
+	n = ba_yaml_get(tool, "limits");
 	if (n && parse_limits(p, n, m))
 		return p->err;
-	n = map_get(tool, "secrets");
+	n = ba_yaml_get(tool, "secrets");
 	if (n && parse_secrets(p, n, m))
 		return p->err;
 
@@ -555,7 +359,13 @@ static const char *parse_tool(parser *p, const node *tool, const char *base_dir,
 ba_manifest *ba_manifest_parse(const char *text, size_t len, const char *origin,
                                const char *base_dir, char *err, size_t err_len)
 {
-	parser p = {.origin = origin, .err = err, .err_len = err_len};
+	ba_yaml_reader p = {.origin = origin,
+	                    .in = "manifests",
+	                    .max_depth = MAX_DEPTH,
+	                    .max_nodes = MAX_NODES,
+	                    .syntax_in_words = true,
+	                    .err = err,
+	                    .err_len = err_len};
 	if (len > BA_MANIFEST_MAX_BYTES) {
 		fail_at(&p, NULL, "the manifest is larger than %d bytes", BA_MANIFEST_MAX_BYTES);
 		return NULL;
@@ -566,18 +376,20 @@ ba_manifest *ba_manifest_parse(const char *text, size_t len, const char *origin,
 		fail_at(&p, NULL, "out of memory");
 		return NULL;
 	}
-	node *root = read_document(&p, text, len);
-	const char *e = root ? NULL : err;
-	if (!e && root->kind != NODE_MAP)
+	ba_yaml_node *root = NULL;
+	const char *e = ba_yaml_read(&p, text, len, &root) != 0 ? err : NULL;
+	if (!e && !root)
+		e = fail_at(&p, NULL, "the manifest is empty");
+	if (!e && root->kind != BA_YAML_MAP)
 		e = fail_at(&p, root, "the manifest must be a mapping with a \"tool\" key");
 	static const char *const top[] = {"tool", NULL};
 	if (!e)
 		e = check_keys(&p, root, "manifest", top);
-	if (!e && !map_get(root, "tool"))
+	if (!e && !ba_yaml_get(root, "tool"))
 		e = fail_at(&p, root, "the manifest has no \"tool\" key");
 	if (!e)
-		e = parse_tool(&p, map_get(root, "tool"), base_dir, m);
-	node_free(root);
+		e = parse_tool(&p, ba_yaml_get(root, "tool"), base_dir, m);
+	ba_yaml_free(root);
 	if (e) {
 		ba_manifest_free(m);
 		return NULL;
