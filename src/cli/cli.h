@@ -10,6 +10,7 @@
 #define BA_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit statuses, documented in docs/cli.md. */
@@ -42,6 +43,15 @@ void ba_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int ba_cli_option(int argc, char **argv, int *i, const char *name, const char **value);
 bool ba_cli_flag(const char *arg, const char *name);
+
+/*
+ * A --resolve HOST=ADDRESS value (tool run, run, chat; cli_util.c): adds
+ * it as hosts[*count] (hosts has BA_EGRESS_STATIC_HOSTS_MAX entries) and
+ * increments *count. HOST is kept lower-case; ADDRESS must be an IPv4 or
+ * IPv6 address. Returns BA_EXIT_OK, or BA_EXIT_USAGE after printing why.
+ */
+struct ba_egress_static_host;
+int ba_cli_parse_resolve(const char *text, struct ba_egress_static_host *hosts, size_t *count);
 
 /* The wasm command (cmd_wasm.c). */
 int ba_cli_cmd_wasm(int argc, char **argv);

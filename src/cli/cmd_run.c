@@ -23,7 +23,6 @@
 #include "core/file.h"
 #include "core/parse.h"
 #include "llm/llm.h"
-#include "sandbox/addr.h"
 #include "store/store.h"
 
 #define PATH_LEN      4096
@@ -137,30 +136,6 @@ static void agent_cli_release(agent_cli *a)
 
 /* ------------------------------------------------------------- options */
 
-static int parse_resolve(agent_cli *a, const char *text)
-{
-	if (a->host_count == BA_EGRESS_STATIC_HOSTS_MAX)
-		return ba_cli_usage_error("more than %d --resolve options",
-		                          BA_EGRESS_STATIC_HOSTS_MAX);
-	const char *eq = strchr(text, '=');
-	ba_egress_static_host *h = &a->hosts[a->host_count];
-	if (!eq || eq == text || !eq[1] || (size_t)(eq - text) >= sizeof h->host ||
-	    strlen(eq + 1) >= sizeof h->address)
-		return ba_cli_usage_error("--resolve %s: expected HOST=ADDRESS", text);
-	ba_addr_class cls;
-	if (!ba_addr_classify_text(eq + 1, &cls))
-		return ba_cli_usage_error("--resolve %s: %s is not an IP address", text, eq + 1);
-	/* Host names compare lower-case in the egress layer. */
-	for (size_t i = 0; i < (size_t)(eq - text); i++) {
-		char c = text[i];
-		h->host[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-	}
-	h->host[eq - text] = '\0';
-	snprintf(h->address, sizeof h->address, "%s", eq + 1);
-	a->host_count++;
-	return BA_EXIT_OK;
-}
-
 static const char *parse_positive(const char *text, uint64_t *out)
 {
 	const char *e = ba_parse_u64(text, out);
@@ -263,7 +238,7 @@ static int parse_args(agent_cli *a, int argc, char **argv)
 			a->audit_log = value;
 		else if (OPTION("resolve")) {
 			if (m > 0)
-				status = parse_resolve(a, value);
+				status = ba_cli_parse_resolve(value, a->hosts, &a->host_count);
 		} else {
 			return ba_cli_usage_error("unknown option '%s' (see 'boxagent %s --help')",
 			                          arg, a->chat ? "chat" : "run");

@@ -13,7 +13,6 @@
 
 #include "core/file.h"
 #include "core/parse.h"
-#include "sandbox/addr.h"
 #include "sandbox/caps.h"
 #include "tool/manifest.h"
 #include "tool/run.h"
@@ -183,29 +182,6 @@ static int parse_map(run_args *a, const char *text)
 	return BA_EXIT_OK;
 }
 
-static int parse_resolve(run_args *a, const char *text)
-{
-	if (a->host_count == BA_EGRESS_STATIC_HOSTS_MAX)
-		return ba_cli_usage_error("more than %d --resolve options",
-		                          BA_EGRESS_STATIC_HOSTS_MAX);
-	const char *eq = strchr(text, '=');
-	ba_egress_static_host *h = &a->hosts[a->host_count];
-	if (!eq || eq == text || (size_t)(eq - text) >= sizeof h->host ||
-	    strlen(eq + 1) >= sizeof h->address || !eq[1])
-		return ba_cli_usage_error("--resolve %s: expected HOST=ADDRESS", text);
-	ba_addr_class cls;
-	if (!ba_addr_classify_text(eq + 1, &cls))
-		return ba_cli_usage_error("--resolve %s: %s is not an IP address", text, eq + 1);
-	for (size_t i = 0; i < (size_t)(eq - text); i++) {
-		char c = text[i];
-		h->host[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-	}
-	h->host[eq - text] = '\0';
-	snprintf(h->address, sizeof h->address, "%s", eq + 1);
-	a->host_count++;
-	return BA_EXIT_OK;
-}
-
 static int parse_secret(run_args *a, const char *text)
 {
 	if (a->secret_count == BA_SECRET_MAX)
@@ -312,7 +288,7 @@ static int cmd_run(int argc, char **argv)
 				status = parse_map(a, value);
 		} else if (OPTION("resolve")) {
 			if (m > 0)
-				status = parse_resolve(a, value);
+				status = ba_cli_parse_resolve(value, a->hosts, &a->host_count);
 		} else if (OPTION("secret")) {
 			if (m > 0)
 				status = parse_secret(a, value);
