@@ -30,3 +30,4 @@ bench-agent: $(AGENT_BENCH) $(AGENT_TEST_DEPS)
 	@$(AGENT_BENCH) --fakellm $(BUILD)/tests/fakellm --work $(BUILD)/bench/agent-work
 
 bench: bench-agent
+$(BUILD)/tests/agent_crash_test: | $(AGENT_TEST_DEPS) tools

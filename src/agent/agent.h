@@ -31,8 +31,12 @@
  * crashed tool: an error result to the model, never a stop.
  *
  * Persistence (when a store is given): the user prompt, each assistant
- * message, each tool result and every event are committed as they
- * happen, so a killed process loses at most the answer being streamed.
+ * message, each tool result and every event are committed in batches
+ * right before the loop waits on anything (the model, a back-off, the
+ * operator, a tool) and at the end of the run; a tool call and its
+ * decisions are committed before the tool runs. So a killed process loses
+ * at most the answer being streamed and the microseconds of work since
+ * the last wait.
  * Resuming a session whose last run died between a tool call and its
  * result adds an "interrupted" error result for each unanswered call, so
  * the conversation is valid for the provider again.
