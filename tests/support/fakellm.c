@@ -73,9 +73,10 @@
  * delay) just ends that response; a client silent for 30 s is dropped.
  * Each request past the script is also reported on stderr.
  *
- * In a C test, start it like tests/unit/support_fakellm_test.c does:
- * fork, stdin and stdout on pipes (O_CLOEXEC), exec, read the port line;
- * closing the stdin pipe (or the test process ending) stops it.
+ * In a C test, start it with ba_test_fakellm_start() from
+ * tests/support/server.h (fork, stdin and stdout on pipes, exec, read the
+ * port line); closing the stdin pipe (or the test process ending) stops
+ * it. Shell tests: tests/cli/lib/cli_agent.sh.
  *
  * This is test code but it still faces a network peer, so every size is
  * capped: 64 KiB of request head, 100 headers, 64 MiB of request body;
