@@ -30,6 +30,10 @@ FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=al
 FUZZ_CFLAGS = $(CPPFLAGS_BASE) $(CFLAGS_BASE) $(WARNINGS) $(PKG_CFLAGS) $(CURL_CFLAGS) $(SQLITE_CFLAGS) \
 	$(FUZZ_SAN)
 FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
+# Shared libraries here: libFuzzer's runtime calls libm (log), and glibc's
+# static libm needs the static libc for its ifuncs. Start-up time, the
+# reason the boxagent binary links them statically, does not matter here.
+FUZZ_LDLIBS := $(if $(PKGS),$(shell pkg-config --libs $(PKGS))) -lm -lpthread -ldl
 
 FUZZ_TARGETS := load run url caps addr secrets manifest audit llm_config llm_stream
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
@@ -66,7 +70,7 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	ar rcs $@ $^
 
 $(FUZZ_BINS): $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/fuzz/fuzz_%.o $(FUZZ_LIB)
-	$(FUZZ_CC) $(FUZZ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(FUZZ_LDLIBS)
 
 # (The main Makefile's bare .SECONDARY keeps these objects; naming targets
 # here would narrow it to just them.)
