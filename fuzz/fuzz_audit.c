@@ -37,6 +37,7 @@
  */
 #include "check.h"
 #include "core/sha256.h"
+#include "core/utf8.h"
 #include "sandbox/audit.h"
 
 #include <errno.h>
@@ -295,35 +296,6 @@ static void check_filtered(const ba_audit_filter *base)
 
 /* ------------------------------------------------------------- writing */
 
-/* The length of the valid UTF-8 character at s (n bytes left), or 0:
- * decoded here and range-checked, so no overlong forms, surrogates or
- * code points above U+10FFFF. */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp, min;
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		len = 2, cp = s[0] & 0x1f, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, cp = s[0] & 0x0f, min = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, cp = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* What a field written from s must read back as (JSON-decoded): valid
  * UTF-8 as it is, any other byte B as the character U+00BB. */
 static char *expected(const char *s)
@@ -334,7 +306,7 @@ static char *expected(const char *s)
 	if (!out)
 		abort();
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_char(p + i, n - i);
+		size_t k = ba_utf8_char(s + i, n - i);
 		if (k) {
 			memcpy(o, p + i, k);
 			o += k;

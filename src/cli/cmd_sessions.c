@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/parse.h"
+#include "core/utf8.h"
 #include "store/store.h"
 
 #define DEFAULT_LIMIT 20
@@ -70,62 +71,18 @@ static void format_utc(int64_t ms, char *out, size_t len)
 	snprintf(out + n, len - n, ".%03dZ", (int)(ms % 1000 < 0 ? 0 : ms % 1000));
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t min, cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		len = 2, min = 0x80, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, min = 0x800, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, min = 0x10000, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* A JSON string of text, which may hold invalid UTF-8 (a tool's output):
  * jansson refuses that, so bad bytes become U+FFFD, as in the events. */
 static json_t *jstr(const char *text)
 {
-	json_t *v;
-
 	if (!text)
 		return json_null();
-	if ((v = json_string(text)) != NULL)
+	json_t *v = json_string(text);
+	if (v)
 		return v;
-	size_t n = strlen(text), o = 0;
-	char *fixed = malloc(n * 3 + 1);
+	char *fixed = ba_utf8_replace_invalid(text, strlen(text), NULL);
 	if (!fixed)
 		return json_null();
-	const unsigned char *s = (const unsigned char *)text;
-	for (size_t i = 0; i < n;) {
-		size_t len = utf8_len(s + i, n - i);
-		if (len) {
-			memcpy(fixed + o, s + i, len);
-			o += len;
-			i += len;
-		} else {
-			memcpy(fixed + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		}
-	}
-	fixed[o] = '\0';
 	v = json_string(fixed);
 	free(fixed);
 	return v ? v : json_null();

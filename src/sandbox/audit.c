@@ -22,6 +22,7 @@
 
 #include "core/buf.h"
 #include "core/sha256.h"
+#include "core/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -278,34 +279,6 @@ static int format_now(char out[64])
 
 /* ------------------------------------------------------------ escaping */
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF), or 0 when s does not start one. s
- * is NUL-terminated, and NUL is never a continuation byte, so this never
- * reads past the end. */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-#define CONT(x) ((x) >= 0x80 && (x) <= 0xBF)
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return CONT(s[1]) ? 2 : 0;
-	if (c == 0xE0)
-		return s[1] >= 0xA0 && s[1] <= 0xBF && CONT(s[2]) ? 3 : 0;
-	if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
-		return CONT(s[1]) && CONT(s[2]) ? 3 : 0;
-	if (c == 0xED) /* U+D800..U+DFFF are surrogates, not characters */
-		return s[1] >= 0x80 && s[1] <= 0x9F && CONT(s[2]) ? 3 : 0;
-	if (c == 0xF0)
-		return s[1] >= 0x90 && s[1] <= 0xBF && CONT(s[2]) && CONT(s[3]) ? 4 : 0;
-	if (c >= 0xF1 && c <= 0xF3)
-		return CONT(s[1]) && CONT(s[2]) && CONT(s[3]) ? 4 : 0;
-	if (c == 0xF4)
-		return s[1] >= 0x80 && s[1] <= 0x8F && CONT(s[2]) && CONT(s[3]) ? 4 : 0;
-	return 0;
-#undef CONT
-}
-
 /*
  * The JSON form of the character at s: writes it to out (at least 7 bytes)
  * and returns its length; *consumed is set to the input bytes it stands
@@ -352,7 +325,8 @@ static size_t escape_char(const unsigned char *s, char *out, size_t *consumed)
 		out[0] = (char)c;
 		return 1;
 	}
-	n = c < 0x80 ? 0 : utf8_seq_len(s);
+	/* s is NUL-terminated: at most 4 bytes, and none past the NUL. */
+	n = c < 0x80 ? 0 : ba_utf8_char((const char *)s, strnlen((const char *)s, 4));
 	if (n > 0) {
 		memcpy(out, s, n);
 		*consumed = n;
