@@ -31,6 +31,7 @@
  * body.
  */
 #include "check.h"
+#include "core/utf8.h"
 #include "llm/wire.h"
 
 #include <stdbool.h>
@@ -81,43 +82,12 @@ static void on_tool_call(void *user, size_t index, const char *id, const char *n
 		abort();
 }
 
-/* The length of the valid UTF-8 character at s (n > 0 bytes left), or 0. */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp, min;
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		len = 2, cp = s[0] & 0x1fu, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, cp = s[0] & 0x0fu, min = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, cp = s[0] & 0x07u, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3fu);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 static void check_utf8(const char *what, const char *s)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s);
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_char(u + i, n - i);
-		if (!k)
+	size_t n = strlen(s), k;
+	for (size_t i = 0; i < n; i += k)
+		if ((k = ba_utf8_char(s + i, n - i)) == 0)
 			ba_fuzz_fail("%s is not valid UTF-8 at byte %zu", what, i);
-		i += k;
-	}
 }
 
 static void check_message(const char *what, const char *msg, size_t cap)

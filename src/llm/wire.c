@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...)
@@ -26,36 +28,6 @@ static void set_err(char *err, size_t err_len, const char *fmt, ...)
 
 /* ------------------------------------------------------------- text */
 
-/* The length of the valid UTF-8 character at s (n > 0 bytes left), or 0:
- * no overlong forms, surrogates or code points above U+10FFFF. */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp, min;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2, cp = s[0] & 0x1fu, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3, cp = s[0] & 0x0fu, min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4, cp = s[0] & 0x07u, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3fu);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 void ba_llm__one_line(const char *s, size_t len, size_t max, char *out, size_t out_len)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -65,7 +37,7 @@ void ba_llm__one_line(const char *s, size_t len, size_t max, char *out, size_t o
 		return;
 	limit = out_len - 1 < max ? out_len - 1 : max;
 	while (i < len) {
-		size_t k = utf8_char(u + i, len - i);
+		size_t k = ba_utf8_char(s + i, len - i);
 		size_t need = k ? k : 1;
 		/* Keep room for "..." should anything be left out. */
 		if (o + need > limit || (o + need + 3 > limit && i + need < len))
@@ -97,33 +69,13 @@ json_t *ba_llm__json_str(const char *s)
 {
 	if (!s)
 		s = "";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s), bad = 0;
-
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_char(u + i, n - i);
-		bad += k == 0;
-		i += k ? k : 1;
-	}
-	if (bad == 0)
+	size_t n = strlen(s);
+	if (ba_utf8_valid(s, n))
 		return json_stringn_nocheck(s, n);
-	/* Each invalid byte (1) becomes U+FFFD (3). */
-	char *fixed = malloc(n + 2 * bad + 1), *o = fixed;
+	char *fixed = ba_utf8_replace_invalid(s, n, &n);
 	if (!fixed)
 		return NULL;
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_char(u + i, n - i);
-		if (k) {
-			memcpy(o, s + i, k);
-			o += k;
-			i += k;
-		} else {
-			memcpy(o, replacement, 3);
-			o += 3;
-			i++;
-		}
-	}
-	json_t *v = json_stringn_nocheck(fixed, (size_t)(o - fixed));
+	json_t *v = json_stringn_nocheck(fixed, n);
 	free(fixed);
 	return v;
 }
