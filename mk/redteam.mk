@@ -5,6 +5,7 @@
 #   make redteam-build                 just the attack tools
 #   make unit-test                     runs the groups with everything else
 #   REDTEAM_ONLY=fs_dotdot BUILD=... BOXAGENT=... bash tests/redteam/fs.sh
+#   REDTEAM_ONLY=name_nul BUILD=... BOXAGENT=... bash tests/redteam/agent.sh
 
 WASM_CC ?= clang
 REDTEAM_DIR := $(BUILD)/redteam
@@ -38,3 +39,8 @@ $(REDTEAM_DIR)/%.yaml: tests/redteam/attacks/%.yaml
 TEST_DEPS += $(REDTEAM_WASM) $(REDTEAM_YAML)
 EXTRA_TEST_SCRIPTS += tests/redteam/fs.sh tests/redteam/env.sh tests/redteam/net.sh \
 	tests/redteam/secrets.sh tests/redteam/limits.sh tests/redteam/abi.sh
+
+# The agent groups attack `boxagent run` with a hostile model: the fake
+# provider (mk/fakellm.mk), the core tools (mk/tools.mk) and the test
+# server, all already in TEST_DEPS; no attack tools of their own.
+EXTRA_TEST_SCRIPTS += tests/redteam/agent.sh tests/redteam/agent_stream.sh
