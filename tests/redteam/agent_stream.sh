@@ -252,6 +252,7 @@ check_index_huge() {
 # limit stops the run, the call is answered "not run".
 check_usage_huge() {
 	expect_requests 1
+	expect_said "the run used 18446744073709551614 tokens, reaching its limit of 1000"
 	grep -q "not run: the run reached its token limit" "$DIR/session.json" ||
 		attack_fail "the call was not answered as not run"
 	no_tool_ran
