@@ -250,6 +250,31 @@ check_ws_home_symlink() {
 	[ -z "$(BOXAGENT_HOME=$DIR/homelink "$BOXAGENT" sessions --json 2>/dev/null)" ] ||
 		attack_fail "the refused run recorded a session in the workspace"
 }
+# A session whose first run had the operator's --grant fs.write, resumed
+# without it: grants belong to a run, not to the session the model can
+# point at.
+setup_resume_no_grant() {
+	local first=""
+	copy_streams resume_first
+	start_fakellm "$LLM/resume_first.script" "$DIR/requests-first"
+	OPENAI_API_KEY=$KEY OPENAI_BASE_URL="http://127.0.0.1:$LLM_PORT/v1" timeout -s KILL 60 \
+		"$BOXAGENT" run --json --workspace "$WS" --tool write_file --grant fs.write:/workspace \
+		"write first.txt" </dev/null >"$DIR/first.out" 2>"$DIR/first.err" ||
+		attack_fail "the first run failed: $(head -c 300 "$DIR/first.err")"
+	stop_fakellm
+	[ -f "$WS/first.txt" ] || attack_fail "the first run, with the grant, did not write first.txt"
+	[[ $(head -n 1 "$DIR/first.out") =~ \"session_id\":\"([0-9a-f]+)\" ]] && first=${BASH_REMATCH[1]}
+	EXTRA_ARGS=(--session "$first")
+	granted=" fs.write" # the first run's, in the session's decisions
+}
+check_resume_no_grant() {
+	decided fs.write:/workspace true grant
+	decided fs.write:/workspace false no-terminal
+	expect_request 1 "written while the operator granted fs.write"
+	expect_request 2 "fs.write:/workspace is not granted to write_file in this workspace: no operator was there to approve it"
+	no_file "$WS/second.txt"
+}
+
 # ---------------------------- secrets, approvals, the terminal, Anthropic
 # (The key checks themselves run for every attack: agent_lib.sh.)
 check_secrets_key() {

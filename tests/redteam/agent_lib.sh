@@ -178,6 +178,7 @@ copy_streams() {
 # serves until its stdin (a fifo held here) closes.
 start_fakellm() {
 	local fifo=$DIR/llm.in
+	rm -f "$fifo"
 	mkfifo "$fifo"
 	exec {LLM_OUT}< <(exec "$FAKELLM" "$1" --log "$2" <"$fifo" 2>"$DIR/llm.err")
 	LLM_PID=$!
@@ -322,6 +323,7 @@ run_agent_attack() {
 	EXTRA_REQUESTS_OK=0
 	TTY=0
 	MEASURE=0
+	EXTRA_ARGS=()
 	mkdir -p "$LLM" "$WS/sub" "$OUTSIDE"
 	printf 'hello from the workspace\n' >"$WS/hello.txt"
 	printf 'inner\n' >"$WS/sub/inner.txt"
@@ -357,7 +359,7 @@ run_agent_attack() {
 	cmd=("$BOXAGENT" "$RUN_CMD")
 	[ "$JSON" = 1 ] && cmd+=(--json)
 	[ "$USE_WS" = 1 ] && cmd+=(--workspace "$WS")
-	cmd+=("${args[@]}")
+	cmd+=("${args[@]}" "${EXTRA_ARGS[@]}")
 	[ "$RUN_CMD" = run ] && cmd+=("$PROMPT")
 	[ "$MEASURE" = 1 ] && [ -x /usr/bin/time ] && timer=(/usr/bin/time -f %M -o "$DIR/rss")
 	t0=${EPOCHREALTIME/./}
@@ -557,6 +559,8 @@ run_agent_attack() {
 
 # ---------------------------------------------------------- hook helpers
 # A hook may set, before the run: EXTRA_ENV (boxagent's environment),
+# EXTRA_ARGS (more arguments), granted (" KIND..." granted to the session
+# by an earlier run of the hook's own),
 # RUN_CMD (run or chat), JSON=0 (people's output), USE_WS=0 (no
 # --workspace), PROMPT, STDIN (a file), PROVIDER=anthropic, SCRIPT,
 # WS_MAY_CHANGE=1, EXTRA_REQUESTS_OK=1, TTY=1 (on a pty; answers from
