@@ -64,6 +64,19 @@ bool ba_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+size_t ba_utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (max >= len)
+		return len;
+	size_t n = max;
+	/* s[n] is the first byte left out: while it is a continuation byte
+	 * (10xxxxxx), the cut is inside a character. Bounded, so garbage of
+	 * continuation bytes cannot empty the prefix. */
+	for (int k = 0; k < 3 && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; k++)
+		n--;
+	return n;
+}
+
 char *ba_utf8_replace_invalid(const char *s, size_t len, size_t *out_len)
 {
 	const unsigned char *u = (const unsigned char *)s;

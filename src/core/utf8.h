@@ -20,6 +20,16 @@ size_t ba_utf8_char(const char *s, size_t n);
 bool ba_utf8_valid(const char *s, size_t len);
 
 /*
+ * The longest prefix of the len bytes at s (borrowed) that is at most max
+ * bytes long and does not end inside a character: where the cut would
+ * split one, it moves back to that character's start. It backs up over
+ * at most 3 continuation bytes (the most a character has), so text that
+ * is not UTF-8 loses at most 3 bytes more than max asks. Returns len
+ * when max >= len.
+ */
+size_t ba_utf8_cut(const char *s, size_t len, size_t max);
+
+/*
  * A copy of the len bytes at s (borrowed) with every byte that does not
  * start a valid character made U+FFFD (the replacement character), as
  * decoders do; valid text is copied as it is. The copy is NUL-terminated

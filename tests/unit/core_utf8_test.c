@@ -1,4 +1,5 @@
 /* Tests for src/core/utf8.c: RFC 3629 UTF-8, and replacing what is not. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,4 +139,32 @@ TEST(invalid_bytes_become_replacement_characters)
 	CHECK(s != NULL);
 	CHECK_EQ_STR(s, "");
 	free(s);
+}
+
+TEST(cut_never_splits_a_character)
+{
+	static const char s[] = "a\xc3\xa9z\xf0\x9f\x98\x80!"; /* a é z 😀 ! */
+	static const size_t want[] = {0, 1, 1, 3, 4, 4, 4, 4, 8, 9};
+	for (size_t max = 0; max <= LEN(s); max++) {
+		size_t n = ba_utf8_cut(s, LEN(s), max);
+		CHECK_EQ_UINT(n, want[max]);
+		CHECK(ba_utf8_valid(s, n)); /* a prefix of valid text stays valid */
+	}
+	CHECK_EQ_UINT(ba_utf8_cut(s, LEN(s), 100), LEN(s));
+	CHECK_EQ_UINT(ba_utf8_cut(s, LEN(s), SIZE_MAX), LEN(s));
+	CHECK_EQ_UINT(ba_utf8_cut("", 0, 0), 0);
+	/* Only len bytes are looked at: a cut at len is never moved. */
+	CHECK_EQ_UINT(ba_utf8_cut("ab\x80", 2, 2), 2);
+	/* A cut before a lead byte or an ASCII byte stays. */
+	CHECK_EQ_UINT(ba_utf8_cut("ab\xe2\x82\xac", 5, 2), 2);
+}
+
+TEST(cut_of_garbage_backs_up_at_most_three_bytes)
+{
+	static const char junk[] = "\x80\x80\x80\x80\x80\x80";
+	CHECK_EQ_UINT(ba_utf8_cut(junk, 6, 5), 2);
+	CHECK_EQ_UINT(ba_utf8_cut(junk, 6, 2), 0);
+	/* A lone lead byte is kept; what follows it decides. */
+	CHECK_EQ_UINT(ba_utf8_cut("a\xff\x80z", 4, 2), 1);
+	CHECK_EQ_UINT(ba_utf8_cut("a\xffzz", 4, 2), 2);
 }
