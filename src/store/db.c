@@ -5,6 +5,8 @@
  */
 #include "store/internal.h"
 
+#include "core/utf8.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -239,40 +241,6 @@ bool ba_store_in_batch(const ba_store *store)
 	return store && store->in_batch;
 }
 
-bool ba_store__utf8_valid(const char *str, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)str, *end = p + len;
-
-	while (p < end) {
-		unsigned c = *p, need;
-		uint32_t cp, min;
-
-		if (c < 0x80) {
-			p++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			need = 1, cp = c & 0x1f, min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2, cp = c & 0x0f, min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
-		}
-		if ((size_t)(end - p) <= need)
-			return false;
-		for (unsigned i = 1; i <= need; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		p += need + 1;
-	}
-	return true;
-}
-
 int ba_store__bind_str(ba_store *s, sqlite3_stmt *st, int idx, const char *str)
 {
 	size_t len;
@@ -282,7 +250,7 @@ int ba_store__bind_str(ba_store *s, sqlite3_stmt *st, int idx, const char *str)
 	len = strlen(str);
 	if (len > (size_t)INT32_MAX)
 		return SQLITE_TOOBIG;
-	if (ba_store__utf8_valid(str, len))
+	if (ba_utf8_valid(str, len))
 		return s->sq->bind_text(st, idx, str, (int)len, SQLITE_STATIC);
 	return s->sq->bind_blob(st, idx, str, (int)len, SQLITE_STATIC);
 }

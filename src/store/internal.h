@@ -100,7 +100,6 @@ int ba_store__col_dup(ba_store *s, sqlite3_stmt *st, int col, size_t max, char *
 int ba_store__col_copy(ba_store *s, sqlite3_stmt *st, int col, char *out, size_t out_len, char *err,
                        size_t err_len);
 
-bool ba_store__utf8_valid(const char *str, size_t len);
 int64_t ba_store__now_ms(void);
 
 #endif /* BA_STORE_INTERNAL_H */

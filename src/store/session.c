@@ -3,6 +3,8 @@
  */
 #include "store/internal.h"
 
+#include "core/utf8.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -89,21 +91,6 @@ static int new_id(char out[BA_SESSION_ID_MAX], char *err, size_t err_len)
 	return 0;
 }
 
-/* Copies at most max - 1 bytes of text into out, cutting before a UTF-8
- * continuation byte so a character is never split. */
-static void copy_cut_utf8(char *out, size_t max, const char *text)
-{
-	size_t n = strlen(text);
-
-	if (n >= max) {
-		n = max - 1;
-		while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(out, text, n);
-	out[n] = '\0';
-}
-
 static int check_len(const char *what, const char *text, size_t max, char *err, size_t err_len)
 {
 	if (text && strlen(text) >= max) {
@@ -169,6 +156,7 @@ int ba_store_session_create(ba_store *store, const char *model, const char *work
 	                          "workspace, title, status, stop) "
 	                          "VALUES (?1, ?2, ?2, ?3, ?4, ?5, 'running', '')";
 	ba_session_info info;
+	size_t title_len;
 	int rc = SQLITE_ERROR;
 
 	if (!store || !out) {
@@ -183,7 +171,12 @@ int ba_store_session_create(ba_store *store, const char *model, const char *work
 	memset(&info, 0, sizeof(info));
 	snprintf(info.model, sizeof(info.model), "%s", model ? model : "");
 	snprintf(info.workspace, sizeof(info.workspace), "%s", workspace ? workspace : "");
-	copy_cut_utf8(info.title, sizeof(info.title), title ? title : "");
+	/* Cut, never inside a character: the title is shown and stored as text. */
+	if (!title)
+		title = "";
+	title_len = ba_utf8_cut(title, strlen(title), sizeof(info.title) - 1);
+	memcpy(info.title, title, title_len);
+	info.title[title_len] = '\0';
 	info.status = BA_SESSION_RUNNING;
 	/* 64 random bits: a clash is vanishingly rare, but costs nothing
 	 * to survive. */
@@ -451,7 +444,7 @@ static json_t *json_str_or_null(const char *text, size_t max, bool *bad)
 	if (!text)
 		return json_null();
 	len = strlen(text);
-	if (len > max || !ba_store__utf8_valid(text, len)) {
+	if (len > max || !ba_utf8_valid(text, len)) {
 		*bad = true;
 		return NULL;
 	}
