@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "agent/internal.h"
+#include "core/utf8.h"
 
 const char *ba_agent_event_name(ba_agent_event_type type)
 {
@@ -69,33 +70,6 @@ const char *ba_agent_stop_name(ba_agent_stop stop)
 	return "unknown";
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 when invalid (same rules as
- * result.c: no overlongs, surrogates or values above U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xBF;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		lo = c == 0xE0 ? 0xA0 : 0x80;
-		hi = c == 0xED ? 0x9F : 0xBF;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		lo = c == 0xF0 ? 0x90 : 0x80;
-		hi = c == 0xF4 ? 0x8F : 0xBF;
-	} else
-		return 0;
-	if (avail < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return n;
-}
-
 int ba_agent__json_string(ba_buf *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -131,7 +105,7 @@ int ba_agent__json_string(ba_buf *out, const char *s, size_t len)
 			esc[5] = hex[c & 15];
 			esc[6] = '\0';
 			swap = esc;
-		} else if (c >= 0x80 && (step = utf8_len(u + i, len - i)) == 0) {
+		} else if (c >= 0x80 && (step = ba_utf8_char(s + i, len - i)) == 0) {
 			swap = "\\ufffd";
 			step = 1;
 		}

@@ -16,6 +16,7 @@
 
 #include "agent/agent.h"
 #include "core/buf.h"
+#include "core/utf8.h"
 #include "sandbox/caps.h"
 #include "tool/manifest.h"
 
@@ -31,8 +32,13 @@ int ba_agent__default_prompt(bool has_workspace, ba_buf *out);
 #define BA_AGENT_STDERR_EXCERPT 2048
 
 /* Largest n <= max (and <= len) that does not split a UTF-8 sequence of
- * s: the cut never leaves a lead byte without its continuation bytes. */
-size_t ba_agent__utf8_cut(const char *s, size_t len, size_t max);
+ * s: the cut never leaves a lead byte without its continuation bytes.
+ * The old name of ba_utf8_cut (core/utf8.h), kept while agent.c and
+ * agent_result_test.c still call it by this name. */
+static inline size_t ba_agent__utf8_cut(const char *s, size_t len, size_t max)
+{
+	return ba_utf8_cut(s, len, max);
+}
 
 /* Appends len bytes of untrusted text to out, made safe to embed:
  * invalid UTF-8 and NUL bytes become U+FFFD (a provider's JSON encoder

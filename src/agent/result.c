@@ -18,55 +18,9 @@
 #include <string.h>
 
 #include "agent/internal.h"
+#include "core/utf8.h"
 
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
-
-size_t ba_agent__utf8_cut(const char *s, size_t len, size_t max)
-{
-	if (max >= len)
-		return len;
-	size_t n = max;
-	/* Back up over continuation bytes (10xxxxxx) to the start of the
-	 * sequence that max falls inside; a sequence is at most 4 bytes, so
-	 * at most 3 steps on valid text. */
-	for (int k = 0; k < 3 && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80; k++)
-		n--;
-	return n;
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when the bytes
- * there are not one (overlong forms, surrogates and values above
- * U+10FFFF included). */
-static size_t utf8_valid_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else
-		return 0;
-	if (avail < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return n;
-}
 
 static bool is_space(char c)
 {
@@ -108,8 +62,7 @@ int ba_agent__append_untrusted(ba_buf *out, const char *s, size_t len)
 			swap = "&lt;";
 		else if (c == 0)
 			swap = replacement;
-		else if (c >= 0x80 &&
-		         (step = utf8_valid_len((const unsigned char *)s + i, len - i)) == 0) {
+		else if (c >= 0x80 && (step = ba_utf8_char(s + i, len - i)) == 0) {
 			swap = replacement;
 			step = 1;
 		}
@@ -178,7 +131,7 @@ int ba_agent__format_result(const ba_agent_result_text *r, ba_buf *out)
 
 	size_t shown = 0;
 	if (r->output && r->output_len) {
-		shown = ba_agent__utf8_cut(r->output, r->output_len, r->max_bytes);
+		shown = ba_utf8_cut(r->output, r->output_len, r->max_bytes);
 		if (ba_agent__append_untrusted(out, r->output, shown) != 0)
 			return -1;
 		if (shown && r->output[shown - 1] != '\n' && ba_buf_append_str(out, "\n") != 0)
