@@ -347,7 +347,8 @@ static bool path_within(const char *outer, const char *inner)
 /* The workspace must not contain what grants and history are kept in: a
  * tool allowed to write the workspace could otherwise rewrite its own
  * policy, the session it is part of, or the audit log of what it did. */
-static int check_workspace(ba_agent *a, char *err, size_t err_len)
+int ba_agent_check_workspace(const char *workspace, const char *store_path, const char *audit_log,
+                             char *err, size_t err_len)
 {
 	char home[BA_STORE_PATH_MAX], resolved[PATH_MAX];
 	const char *env_home = getenv("BOXAGENT_HOME");
@@ -366,10 +367,10 @@ static int check_workspace(ba_agent *a, char *err, size_t err_len)
 	        {"BOXAGENT_HOME", home,
 	         "set BOXAGENT_HOME to a folder outside the workspace, or choose another "
 	         "workspace"},
-	        {"the session store", a->store ? ba_store_path(a->store) : NULL,
+	        {"the session store", store_path,
 	         "keep the store outside the workspace (BOXAGENT_HOME), or choose another "
 	         "workspace"},
-	        {"the audit log", a->audit_log,
+	        {"the audit log", audit_log,
 	         "write the audit log outside the workspace (BOXAGENT_HOME or the audit log "
 	         "option), or choose another workspace"},
 	};
@@ -378,12 +379,12 @@ static int check_workspace(ba_agent *a, char *err, size_t err_len)
 			continue;
 		if (resolve_loose(places[i].path, resolved, sizeof resolved) != 0)
 			continue;
-		if (path_within(a->workspace, resolved)) {
+		if (path_within(workspace, resolved)) {
 			snprintf(err, err_len,
 			         "the workspace %s contains %s (%s): a tool allowed to write the "
 			         "workspace could rewrite the grants, the session history or the "
 			         "audit log; %s",
-			         a->workspace, places[i].what, resolved, places[i].fix);
+			         workspace, places[i].what, resolved, places[i].fix);
 			return -1;
 		}
 	}
@@ -590,7 +591,9 @@ ba_agent *ba_agent_new(const ba_agent_options *o, char *err, size_t err_len)
 			snprintf(err, err_len, "out of memory");
 			goto fail;
 		}
-		if (check_workspace(a, err, err_len) != 0)
+		if (ba_agent_check_workspace(a->workspace,
+		                             a->store ? ba_store_path(a->store) : NULL,
+		                             a->audit_log, err, err_len) != 0)
 			goto fail;
 	}
 

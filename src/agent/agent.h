@@ -171,6 +171,13 @@ typedef struct ba_agent ba_agent;
  * a message in err. */
 ba_agent *ba_agent_new(const ba_agent_options *options, char *err, size_t err_len);
 void ba_agent_free(ba_agent *agent);
+/* The workspace check ba_agent_new() makes: refuses a workspace
+ * (canonical absolute path) that contains BOXAGENT_HOME, store_path or
+ * audit_log (either may be NULL), with a message saying what to change.
+ * Callers that create files before the agent (the CLI opens the store)
+ * call it first, so that a refused run leaves nothing in the workspace. */
+int ba_agent_check_workspace(const char *workspace, const char *store_path, const char *audit_log,
+                             char *err, size_t err_len);
 const char *ba_agent_session_id(const ba_agent *agent); /* "" without a store */
 /* The conversation so far (borrowed, valid until the next run). */
 const ba_llm_message *ba_agent_messages(const ba_agent *agent, size_t *count);

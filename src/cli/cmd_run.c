@@ -423,7 +423,20 @@ static int setup(agent_cli *a)
 	}
 
 	/* Opened only now otherwise, so that a run refused for want of a
-	 * provider leaves no store behind. */
+	 * provider - or for a workspace that holds the store - leaves no store
+	 * behind (the agent checks the workspace again, with the store open). */
+	if (!a->store && a->workspace_arg) {
+		char store_path[BA_STORE_PATH_MAX];
+		char *ws = realpath(a->workspace_arg, NULL); /* a bad path is reported below */
+		bool refused = ws && ba_store_default_path(store_path, sizeof store_path) == 0 &&
+		               ba_agent_check_workspace(ws, store_path, a->audit_log, err,
+		                                        sizeof err) != 0;
+		free(ws);
+		if (refused) {
+			free(info);
+			return ba_cli_usage_error("%s", err);
+		}
+	}
 	if (!a->store && !(a->store = ba_cli_open_store())) {
 		free(info);
 		return BA_EXIT_FAILED;
