@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "module.h"
 #include "reader.h"
 
@@ -185,51 +186,6 @@ static ba_wasm_err too_many(struct dec *d, const char *what, uint32_t max)
 /* Small pieces                                                             */
 /* ------------------------------------------------------------------------ */
 
-/*
- * UTF-8 as the spec defines it: shortest form only, no surrogates, nothing
- * above U+10FFFF.
- */
-static bool utf8_valid(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint8_t c = s[i];
-		size_t len;
-		uint8_t lo = 0x80, hi = 0xBF;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			len = 2;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			len = 3;
-			if (c == 0xE0)
-				lo = 0xA0; /* overlong */
-			else if (c == 0xED)
-				hi = 0x9F; /* surrogates */
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			len = 4;
-			if (c == 0xF0)
-				lo = 0x90; /* overlong */
-			else if (c == 0xF4)
-				hi = 0x8F; /* above U+10FFFF */
-		} else {
-			return false;
-		}
-		if (n - i < len)
-			return false;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return false;
-		for (size_t k = 2; k < len; k++)
-			if ((s[i + k] & 0xC0) != 0x80)
-				return false;
-		i += len;
-	}
-	return true;
-}
-
 /* A name: length-prefixed UTF-8. *copy (if non-NULL) gets an owned,
  * NUL-terminated copy. */
 static ba_wasm_err rd_name(struct dec *d, char **copy, uint32_t *len_out)
@@ -242,7 +198,9 @@ static ba_wasm_err rd_name(struct dec *d, char **copy, uint32_t *len_out)
 		return err;
 	if ((err = ba_wasm__rd_bytes(&d->r, len, &start)))
 		return err;
-	if (!utf8_valid(d->r.buf + start, len))
+	/* The spec's UTF-8 is RFC 3629's: shortest form only, no
+	 * surrogates, nothing above U+10FFFF. */
+	if (!ba_utf8_valid((const char *)d->r.buf + start, len))
 		return malformed(d, start, "malformed UTF-8 encoding");
 	if (copy) {
 		char *s = malloc((size_t)len + 1);
