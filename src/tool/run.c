@@ -121,17 +121,29 @@ static int record_declared(ba_audit *audit, const char *tool, const ba_manifest 
 			break;
 		}
 		size_t n = ba_capset_intersect(one, effective, meet);
-		char reason[BA_CAP_TEXT_MAX + 64];
+		/* Allowed only when the grant gives this kind: fs.write declared
+		 * and only fs.read granted is a refused write (reading comes
+		 * with it), and the record must say so - an operator reading the
+		 * log learns from it what a tool was allowed. */
+		size_t same_kind = 0;
+		while (same_kind < n && meet->caps[same_kind].kind != cap->kind)
+			same_kind++;
+		bool allowed = same_kind < n;
+		char reason[BA_CAP_TEXT_MAX + 96];
 		if (!manifest)
 			snprintf(reason, sizeof reason, "granted by the operator");
-		else if (n > 0)
+		else if (allowed)
 			snprintf(reason, sizeof reason, "declared and granted as %s",
+			         meet->caps[same_kind].text);
+		else if (n > 0)
+			snprintf(reason, sizeof reason,
+			         "declared by the tool, granted by the operator only as %s",
 			         meet->caps[0].text);
 		else
 			snprintf(reason, sizeof reason,
 			         "declared by the tool, not granted by the operator");
 		ba_audit_event ev = {.tool = tool,
-		                     .allowed = n > 0,
+		                     .allowed = allowed,
 		                     .capability = ba_cap_kind_name(cap->kind),
 		                     .target = cap->text,
 		                     .bytes = -1,

@@ -425,8 +425,9 @@ run_agent_attack() {
 	done < <(grep -alF -- "$KEY" "$OUT" "$ERR" "$BOXAGENT_HOME"/*)
 
 	# No grant changed. (An allow record names the declared capability;
-	# what was granted is in its reason, "declared and granted as CAP",
-	# and may be of a weaker kind: fs.write declared, fs.read granted.)
+	# what was granted is in its reason, "declared and granted as CAP", of
+	# the declared kind: fs.write declared with only fs.read granted is a
+	# deny record.)
 	[ "$("$BOXAGENT" policy list --json 2>&1)" = "$POLICY_BEFORE" ] ||
 		attack_fail "the workspace policy changed: $("$BOXAGENT" policy list 2>&1 | head -5)"
 	for line in "${NEW_AUDIT[@]}"; do
