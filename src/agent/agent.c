@@ -819,13 +819,17 @@ static int check_arguments(const char *args, const char **input, char *note, siz
 		return 0;
 	}
 	json_error_t je;
-	json_t *j = json_loads(args, JSON_REJECT_DUPLICATES, &je);
+	/* DECODE_ANY so that 42 or "x" are named as what they are below;
+	 * NUL (\u0000) stays refused: a tool's C strings would cut at it. */
+	json_t *j = json_loads(args, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (!j) {
+		bool nul = strstr(je.text, "NUL") != NULL;
 		snprintf(
 		        note, note_len,
 		        "error: the arguments are not valid JSON: %s (line %d, column %d, byte %d); "
 		        "send one JSON object matching the tool's input schema",
-		        je.text, je.line, je.column, je.position);
+		        nul ? "a string holds \\u0000, which tools cannot take" : je.text, je.line,
+		        je.column, je.position);
 		return -1;
 	}
 	if (!json_is_object(j)) {

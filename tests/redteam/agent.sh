@@ -97,18 +97,19 @@ check_args_bad_utf8() {
 check_args_nul() {
 	# An escaped NUL is refused with the arguments; a raw one became
 	# U+FFFD, and the path then leads to /etc/passwd, which is refused.
-	[ "$(count_in "$(request 2)" 'is not allowed without JSON_ALLOW_NUL')" -eq 3 ] ||
+	[ "$(count_in "$(request 2)" 'a string holds \\u0000, which tools cannot take')" -eq 3 ] ||
 		attack_fail "not all 3 escaped NULs were refused with the arguments"
 	expect_request_lacks 2 "root:x:0:0"
 	tool_results 4
 }
 check_args_not_object() {
-	# (A scalar is refused as "not valid JSON: '[' or '{' expected", not as
-	# "must be a JSON object ..., not a number": jansson's json_loads
-	# takes only arrays and objects at the top. Refused all the same.)
 	[ "$(tool_contents 2 | grep -c "JSON object matching the tool's input schema")" -eq 7 ] ||
 		attack_fail "not all 7 calls were told to send a JSON object"
 	expect_request 2 "the arguments must be a JSON object matching the tool's input schema, not an array"
+	# A scalar is named as what it is (regression: it read "'[' or '{'
+	# expected" while arguments were decoded as documents only).
+	expect_request 2 "the arguments must be a JSON object matching the tool's input schema, not a number"
+	expect_request 2 "the arguments must be a JSON object matching the tool's input schema, not a boolean"
 	expect_request 2 "duplicate object key"
 	expect_request 2 "end of file expected"
 	tool_results 7
