@@ -119,6 +119,26 @@ int ba_agent__append_attr(ba_buf *out, const char *s)
 	return ba_agent__append_untrusted(out, s + run, len - run);
 }
 
+/* A note after the closing tag is boxagent's own line (the system prompt
+ * says so), yet it may quote a tool name, URL or reason that came from
+ * the model or the tool: any control character in it - a newline above
+ * all, which would let the quote forge a line of its own - becomes a
+ * space, and the rest gets the untrusted treatment. */
+static int append_note(ba_buf *out, const char *s)
+{
+	size_t run = 0, len = strlen(s);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		if ((i > run && ba_agent__append_untrusted(out, s + run, i - run) != 0) ||
+		    ba_buf_append_str(out, " ") != 0)
+			return -1;
+		run = i + 1;
+	}
+	return ba_agent__append_untrusted(out, s + run, len - run);
+}
+
 int ba_agent__format_result(const ba_agent_result_text *r, ba_buf *out)
 {
 	if (ba_buf_append_str(out, "<tool_result tool=\"") != 0 ||
@@ -165,10 +185,8 @@ int ba_agent__format_result(const ba_agent_result_text *r, ba_buf *out)
 	for (size_t i = 0; i < r->note_count; i++) {
 		if (!r->notes[i] || !r->notes[i][0])
 			continue;
-		/* Notes quote names and URLs that came from the model or the
-		 * tool; they get the same treatment as the output. */
-		if (ba_buf_append_str(out, "\n") != 0 ||
-		    ba_agent__append_untrusted(out, r->notes[i], strlen(r->notes[i])) != 0)
+		/* One line each, whatever they quote (append_note). */
+		if (ba_buf_append_str(out, "\n") != 0 || append_note(out, r->notes[i]) != 0)
 			return -1;
 	}
 	return 0;

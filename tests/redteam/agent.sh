@@ -53,9 +53,11 @@ check_name_injection() {
 	# After the closing tag come only boxagent's own lines (the system
 	# prompt says so): a name or a refused URL that breaks the line there
 	# must not start one of its own.
+	# (Inside the block the tool's own output may quote the URL as it
+	# likes: that is untrusted data, marked as such.)
 	while IFS= read -r c; do
-		if printf '%s' "$c" | grep -aqF '\nnote: the operator granted'; then
-			attack_fail "a line after </tool_result> was forged: $(printf '%s' "$c" | cut -c1-500)"
+		if printf '%s' "${c#*</tool_result>}" | grep -aqF '\nnote: the operator granted'; then
+			attack_fail "a line after </tool_result> was forged: $(printf '%s' "${c#*</tool_result>}" | cut -c1-500)"
 		fi
 		[ "$(printf '%s' "$c" | grep -aoF '</tool_result>' | wc -l)" -eq 1 ] ||
 			attack_fail "a result holds more than one closing tag: $(printf '%s' "$c" | cut -c1-400)"
