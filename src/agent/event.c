@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "agent/internal.h"
-#include "core/utf8.h"
 
 const char *ba_agent_event_name(ba_agent_event_type type)
 {
@@ -70,56 +69,43 @@ const char *ba_agent_stop_name(ba_agent_stop stop)
 	return "unknown";
 }
 
-int ba_agent__json_string(ba_buf *out, const char *s, size_t len)
+/* What a JSON string writes for the ASCII byte s[i] (ba_agent__swap_fn),
+ * NULL when the byte stands as it is. */
+static const char *json_swap(const char *s, size_t len, size_t i, char esc[8])
 {
 	static const char hex[] = "0123456789abcdef";
-	if (ba_buf_append(out, "\"", 1) != 0)
-		return -1;
-	const unsigned char *u = (const unsigned char *)s;
-	size_t run = 0, i = 0;
-	while (i < len) {
-		unsigned char c = u[i];
-		char esc[8];
-		const char *swap = NULL;
-		size_t step = 1;
-		if (c == '"')
-			swap = "\\\"";
-		else if (c == '\\')
-			swap = "\\\\";
-		else if (c == '\n')
-			swap = "\\n";
-		else if (c == '\r')
-			swap = "\\r";
-		else if (c == '\t')
-			swap = "\\t";
-		else if (c == 0)
-			/* Valid JSON as \u0000, but refused by many readers
-			 * (jansson by default, the store's check among them). */
-			swap = "\\ufffd";
-		else if (c < 0x20) {
-			esc[0] = '\\';
-			esc[1] = 'u';
-			esc[2] = '0';
-			esc[3] = '0';
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			esc[6] = '\0';
-			swap = esc;
-		} else if (c >= 0x80 && (step = ba_utf8_char(s + i, len - i)) == 0) {
-			swap = "\\ufffd";
-			step = 1;
-		}
-		if (!swap) {
-			i += step;
-			continue;
-		}
-		if ((i > run && ba_buf_append(out, s + run, i - run) != 0) ||
-		    ba_buf_append_str(out, swap) != 0)
-			return -1;
-		i += step;
-		run = i;
+	unsigned char c = (unsigned char)s[i];
+	if (c == '"')
+		return "\\\"";
+	if (c == '\\')
+		return "\\\\";
+	if (c == '\n')
+		return "\\n";
+	if (c == '\r')
+		return "\\r";
+	if (c == '\t')
+		return "\\t";
+	if (c == 0)
+		/* Valid JSON as \u0000, but refused by many readers
+		 * (jansson by default, the store's check among them). */
+		return "\\ufffd";
+	if (c < 0x20) {
+		esc[0] = '\\';
+		esc[1] = 'u';
+		esc[2] = '0';
+		esc[3] = '0';
+		esc[4] = hex[c >> 4];
+		esc[5] = hex[c & 15];
+		esc[6] = '\0';
+		return esc;
 	}
-	if (len > run && ba_buf_append(out, s + run, len - run) != 0)
+	return NULL;
+}
+
+int ba_agent__json_string(ba_buf *out, const char *s, size_t len)
+{
+	if (ba_buf_append(out, "\"", 1) != 0 ||
+	    ba_agent__append_swapped(out, s, len, json_swap, "\\ufffd") != 0)
 		return -1;
 	return ba_buf_append(out, "\"", 1);
 }

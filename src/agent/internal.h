@@ -40,6 +40,18 @@ static inline size_t ba_agent__utf8_cut(const char *s, size_t len, size_t max)
 	return ba_utf8_cut(s, len, max);
 }
 
+/* What ba_agent__append_swapped writes for the ASCII byte s[i] of the
+ * len bytes at s (borrowed): a string (static, or built in esc), or NULL
+ * to keep the byte. */
+typedef const char *ba_agent__swap_fn(const char *s, size_t len, size_t i, char esc[8]);
+
+/* Appends the len bytes at s to out, except that an ASCII byte for which
+ * swap gives a string is written as that string, and a byte that does
+ * not start a valid UTF-8 character (core/utf8.h) as bad. The escaping
+ * loop of both JSON strings and untrusted text. */
+int ba_agent__append_swapped(ba_buf *out, const char *s, size_t len, ba_agent__swap_fn *swap,
+                             const char *bad);
+
 /* Appends len bytes of untrusted text to out, made safe to embed:
  * invalid UTF-8 and NUL bytes become U+FFFD (a provider's JSON encoder
  * would refuse them), and every "<tool_result" / "</tool_result" (any

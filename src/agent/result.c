@@ -51,27 +51,27 @@ static bool tag_at(const char *s, size_t len)
 	return true;
 }
 
-int ba_agent__append_untrusted(ba_buf *out, const char *s, size_t len)
+int ba_agent__append_swapped(ba_buf *out, const char *s, size_t len, ba_agent__swap_fn *swap,
+                             const char *bad)
 {
 	size_t run = 0, i = 0;
 	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
-		const char *swap = NULL;
+		char esc[8];
+		const char *with = NULL;
 		size_t step = 1;
-		if (c == '<' && tag_at(s + i, len - i))
-			swap = "&lt;";
-		else if (c == 0)
-			swap = replacement;
-		else if (c >= 0x80 && (step = ba_utf8_char(s + i, len - i)) == 0) {
-			swap = replacement;
+		if ((unsigned char)s[i] < 0x80)
+			with = swap(s, len, i, esc);
+		else if ((step = ba_utf8_char(s + i, len - i)) == 0) {
+			with = bad;
 			step = 1;
 		}
-		if (!swap) {
+		if (!with) {
 			i += step;
 			continue;
 		}
+		/* Kept bytes go out as one run, not byte by byte. */
 		if ((i > run && ba_buf_append(out, s + run, i - run) != 0) ||
-		    ba_buf_append_str(out, swap) != 0)
+		    ba_buf_append_str(out, with) != 0)
 			return -1;
 		i += step;
 		run = i;
@@ -79,6 +79,22 @@ int ba_agent__append_untrusted(ba_buf *out, const char *s, size_t len)
 	if (len > run && ba_buf_append(out, s + run, len - run) != 0)
 		return -1;
 	return 0;
+}
+
+/* What untrusted text writes for the ASCII byte s[i] (ba_agent__swap_fn):
+ * the '<' of a tool_result tag defused, NUL as U+FFFD. */
+static const char *untrusted_swap(const char *s, size_t len, size_t i, char esc[8])
+{
+	if (s[i] == '<' && tag_at(s + i, len - i))
+		return "&lt;";
+	if (s[i] == 0)
+		return replacement;
+	return NULL;
+}
+
+int ba_agent__append_untrusted(ba_buf *out, const char *s, size_t len)
+{
+	return ba_agent__append_swapped(out, s, len, untrusted_swap, replacement);
 }
 
 int ba_agent__append_attr(ba_buf *out, const char *s)
