@@ -162,7 +162,8 @@ ba_llm_status ba_llm__anthropic_build(const ba_llm_provider *p, const char *mode
 
 	json_t *root = json_object(), *messages = json_array();
 	bool ok = put(root, "model", ba_llm__json_str(model_part)) &&
-	          put(root, "max_tokens", json_integer(max_tokens));
+	          put(root, "max_tokens",
+	              json_integer(max_tokens ? max_tokens : BA_LLM_WIRE_DEFAULT_MAX_TOKENS));
 	if (ok && req->system)
 		ok = put(root, "system", ba_llm__json_str(req->system));
 	ok = put(ok ? root : NULL, "messages", messages);

@@ -44,11 +44,10 @@
 #include "llm/http.h"
 #include "llm/wire.h"
 
-#define MAX_CHAIN          (1 + BA_LLM_MAX_FALLBACKS)
-#define DEFAULT_MAX_TOKENS 4096u
-#define SLEEP_SLICE_MS     20u
-#define MSG_MAX            2048 /* one cause, before it is cut to err_len */
-#define SERVER_MSG_MAX     600  /* what a server said, quoted             */
+#define MAX_CHAIN      (1 + BA_LLM_MAX_FALLBACKS)
+#define SLEEP_SLICE_MS 20u
+#define MSG_MAX        2048 /* one cause, before it is cut to err_len */
+#define SERVER_MSG_MAX 600  /* what a server said, quoted             */
 
 static uint64_t mono_ns(void)
 {
@@ -446,9 +445,8 @@ static ba_llm_status try_model(struct chat *c, const char *model, char *msg, siz
 		return BA_LLM_ERR_CONFIG;
 	}
 	settings = ba_llm_find_model(c->config, model);
-	max_tokens = req->max_tokens                    ? req->max_tokens
-	             : settings && settings->max_tokens ? settings->max_tokens
-	                                                : DEFAULT_MAX_TOKENS;
+	/* 0 = nobody set one: the wire layer knows what each API needs. */
+	max_tokens = req->max_tokens ? req->max_tokens : settings ? settings->max_tokens : 0;
 
 	{
 		char why[MSG_MAX];

@@ -121,7 +121,7 @@ typedef struct ba_llm_model_settings {
 	char model[BA_LLM_MODEL_MAX];
 	double input_usd_per_mtok; /* prices for the cost limit; <0 = unknown */
 	double output_usd_per_mtok;
-	uint32_t max_tokens; /* per answer; 0 = the default (4096)              */
+	uint32_t max_tokens; /* per answer; 0 = the API's default (see below) */
 } ba_llm_model_settings;
 
 typedef struct ba_llm_config {
@@ -247,7 +247,8 @@ typedef struct ba_llm_request {
 	size_t message_count;
 	const ba_llm_tool_def *tools;
 	size_t tool_count;
-	uint32_t max_tokens; /* 0 = model settings, else 4096               */
+	uint32_t max_tokens; /* 0 = model settings, else the API's default
+	                        (Anthropic: 4096; OpenAI: the server's)  */
 	/* Other "provider/model" names tried in order when model fails
 	 * with anything but CANCELLED, CONFIG or REQUEST; NULL/0 = the
 	 * config's fallback list. The same model is never tried twice. */

@@ -152,12 +152,11 @@ ba_llm_status ba_llm__openai_build(const ba_llm_provider *p, const char *model_p
 		json_t *opts = json_object();
 		ok = put(root, "stream", json_true()) && put(root, "stream_options", opts) &&
 		     put(opts, "include_usage", json_true());
-		/* Only when asked: OpenAI's reasoning models refuse
-		 * "max_tokens" (they want max_completion_tokens), and local
-		 * servers have sensible defaults of their own. wire.h hands
-		 * over the resolved number only, so the default value stands
-		 * for "not set" unless the request itself set it. */
-		if (ok && (req->max_tokens || max_tokens != BA_LLM_WIRE_DEFAULT_MAX_TOKENS))
+		/* Only when asked (max_tokens 0 = nobody did): OpenAI's
+		 * reasoning models refuse "max_tokens" (they want
+		 * max_completion_tokens), and local servers have sensible
+		 * defaults of their own. */
+		if (ok && max_tokens)
 			ok = put(root, "max_tokens", json_integer(max_tokens));
 		st = ok ? BA_LLM_OK : BA_LLM_ERR_NOMEM;
 	}

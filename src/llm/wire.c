@@ -757,8 +757,6 @@ ba_llm_status ba_llm_wire_build(const ba_llm_provider *p, const char *model_part
 			        (int)req->messages[i].role);
 			return BA_LLM_ERR_CONFIG;
 		}
-	if (max_tokens == 0)
-		max_tokens = BA_LLM_WIRE_DEFAULT_MAX_TOKENS;
 	switch (p->api) {
 	case BA_LLM_API_OPENAI:
 		st = ba_llm__openai_build(p, model_part, req, max_tokens, out, err, err_len);

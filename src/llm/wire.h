@@ -53,7 +53,9 @@ typedef struct ba_llm_wire_request {
 } ba_llm_wire_request;
 
 /* Builds the HTTP request for provider p (borrowed), model_part (the name
- * after "provider/"), req and max_tokens (already resolved: > 0).
+ * after "provider/"), req and max_tokens (the request's, else the model
+ * settings'; 0 = neither set one: Anthropic, which requires it, gets 4096,
+ * OpenAI-compatible servers get none and use their own default).
  * Returns BA_LLM_OK, or BA_LLM_ERR_TOO_LARGE / _NOMEM / _CONFIG with a
  * message. out is initialised in every case; release it. */
 ba_llm_status ba_llm_wire_build(const ba_llm_provider *p, const char *model_part,

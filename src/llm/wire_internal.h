@@ -26,8 +26,8 @@
 #define BA_LLM_WIRE_MAX_JSON_ANSWER (BA_LLM_MAX_TEXT * 4)
 /* Content blocks of one Anthropic answer (text, tool_use, thinking...). */
 #define BA_LLM_WIRE_MAX_BLOCKS 1024
-/* max_tokens when neither the request nor the model settings set one
- * (llm.h); see openai.c for why it matters there. */
+/* Anthropic's max_tokens when neither the request nor the model settings
+ * set one (llm.h); OpenAI-compatible requests then carry none (openai.c). */
 #define BA_LLM_WIRE_DEFAULT_MAX_TOKENS 4096
 /* A tool call's id or name. */
 #define BA_LLM_WIRE_MAX_NAME 4096

@@ -1207,8 +1207,7 @@ TEST(openai_request_shape)
 	ba_llm_wire_request wr;
 	char err[256];
 
-	CHECK_EQ_INT(ba_llm_wire_build(&p, "gpt-4o-mini", &r, 4096, &wr, err, sizeof(err)),
-	             BA_LLM_OK);
+	CHECK_EQ_INT(ba_llm_wire_build(&p, "gpt-4o-mini", &r, 0, &wr, err, sizeof(err)), BA_LLM_OK);
 	CHECK_EQ_STR(err, "");
 	CHECK_EQ_STR(wr.url, "http://127.0.0.1:9/v1/chat/completions");
 	CHECK_EQ_UINT(wr.header_count, 3);
@@ -1275,9 +1274,25 @@ TEST(openai_max_tokens_only_when_set)
 	ba_llm_wire_request_release(&wr);
 
 	/* Nobody said: left to the server. */
-	CHECK_EQ_INT(ba_llm_wire_build(&p, "m", &r, 4096, &wr, err, sizeof(err)), BA_LLM_OK);
+	CHECK_EQ_INT(ba_llm_wire_build(&p, "m", &r, 0, &wr, err, sizeof(err)), BA_LLM_OK);
 	v = body_json(&wr);
 	CHECK(json_object_get(v, "max_tokens") == NULL);
+	json_decref(v);
+	ba_llm_wire_request_release(&wr);
+
+	/* Regression: model settings of exactly 4096 (the Anthropic default)
+	 * were taken for "not set" and dropped. */
+	CHECK_EQ_INT(ba_llm_wire_build(&p, "m", &r, 4096, &wr, err, sizeof(err)), BA_LLM_OK);
+	v = body_json(&wr);
+	CHECK_EQ_INT(json_integer_value(json_object_get(v, "max_tokens")), 4096);
+	json_decref(v);
+	ba_llm_wire_request_release(&wr);
+
+	/* Anthropic requires a value: unset is 4096. */
+	ba_llm_provider pa = provider(BA_LLM_API_ANTHROPIC, "http://h", NULL);
+	CHECK_EQ_INT(ba_llm_wire_build(&pa, "m", &r, 0, &wr, err, sizeof(err)), BA_LLM_OK);
+	v = body_json(&wr);
+	CHECK_EQ_INT(json_integer_value(json_object_get(v, "max_tokens")), 4096);
 	json_decref(v);
 	ba_llm_wire_request_release(&wr);
 }
