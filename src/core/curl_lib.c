@@ -40,6 +40,19 @@ static void curl_load(void)
 	LOAD(easy_strerror, "curl_easy_strerror");
 	LOAD(slist_append, "curl_slist_append");
 	LOAD(slist_free_all, "curl_slist_free_all");
+	/* Optional: all or none of the multi functions. */
+	const char *required = missing;
+	LOAD(multi_init, "curl_multi_init");
+	LOAD(multi_add_handle, "curl_multi_add_handle");
+	LOAD(multi_remove_handle, "curl_multi_remove_handle");
+	LOAD(multi_perform, "curl_multi_perform");
+	LOAD(multi_poll, "curl_multi_poll");
+	LOAD(multi_info_read, "curl_multi_info_read");
+	LOAD(multi_cleanup, "curl_multi_cleanup");
+	if (missing != required) {
+		missing = required;
+		curl_fn.multi_init = NULL;
+	}
 #undef LOAD
 	global_init = (__typeof__(global_init))dlsym(lib, "curl_global_init");
 	if (!global_init && !missing)

@@ -21,6 +21,18 @@ typedef struct ba_curl_api {
 	const char *(*easy_strerror)(CURLcode code);
 	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *text);
 	void (*slist_free_all)(struct curl_slist *list);
+	/* The multi interface, optional (NULL when this libcurl lacks
+	 * curl_multi_poll, added in 7.66): with it a transfer can wait in
+	 * short slices and notice a cancel at once even while the server
+	 * says nothing, which easy_perform only checks about once a second. */
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_add_handle)(CURLM *multi, CURL *handle);
+	CURLMcode (*multi_remove_handle)(CURLM *multi, CURL *handle);
+	CURLMcode (*multi_perform)(CURLM *multi, int *running);
+	CURLMcode (*multi_poll)(CURLM *multi, struct curl_waitfd extra[], unsigned extra_count,
+	                        int timeout_ms, int *ready);
+	CURLMsg *(*multi_info_read)(CURLM *multi, int *left);
+	CURLMcode (*multi_cleanup)(CURLM *multi);
 } ba_curl_api;
 
 /* The loaded API, or NULL with *error set to why libcurl is unusable

@@ -405,6 +405,59 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
 	return 0;
 }
 
+/* Runs the transfer. With the multi interface it waits on the sockets in
+ * slices of POLL_SLICE_MS and checks cancel and the idle timeout between
+ * them, so both are noticed within a slice even while the server sends
+ * nothing (easy_perform calls the progress callback only about once a
+ * second then). Without it, easy_perform. */
+#define POLL_SLICE_MS 50
+static CURLcode perform(const ba_curl_api *api, CURL *h, struct transfer *t)
+{
+	CURLM *m = api->multi_init ? api->multi_init() : NULL;
+	if (!m)
+		return api->easy_perform(h);
+	if (api->multi_add_handle(m, h) != CURLM_OK) {
+		api->multi_cleanup(m);
+		return api->easy_perform(h);
+	}
+	CURLcode rc = CURLE_OK;
+	bool done = false;
+	int running = 1;
+	while (!done) {
+		if (api->multi_perform(m, &running) != CURLM_OK) {
+			rc = CURLE_OUT_OF_MEMORY; /* the multi handle itself failed */
+			break;
+		}
+		int left = 0;
+		CURLMsg *msg;
+		while ((msg = api->multi_info_read(m, &left)))
+			if (msg->msg == CURLMSG_DONE) {
+				rc = msg->data.result;
+				done = true;
+			}
+		if (done || !running)
+			break;
+		uint64_t now = mono_ns();
+		if (cancelled(t->req)) {
+			t->why = ABORT_CANCEL;
+			rc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		if (t->idle_ns && now > t->last_rx_ns && now - t->last_rx_ns >= t->idle_ns) {
+			t->why = ABORT_IDLE;
+			rc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		if (api->multi_poll(m, NULL, 0, POLL_SLICE_MS, NULL) != CURLM_OK) {
+			rc = CURLE_OUT_OF_MEMORY;
+			break;
+		}
+	}
+	api->multi_remove_handle(m, h);
+	api->multi_cleanup(m);
+	return rc;
+}
+
 /* ------------------------------------------------------------- messages */
 
 /* "host:port" of url for messages, without userinfo, path or query. */
@@ -640,7 +693,7 @@ ba_llm_status ba_llm_http_post(const ba_llm_http_request *req, ba_llm_http_resul
 		return result->status;
 	}
 
-	rc = api->easy_perform(h);
+	rc = perform(api, h, &t);
 	api->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	api->easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
 	api->easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
