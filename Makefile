@@ -76,7 +76,9 @@ BIN := $(BUILD)/boxagent
 
 UNIT_SRCS := $(wildcard tests/unit/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-TEST_SUPPORT := $(BUILD)/obj/tests/test_main.o
+# Linked into every unit test: the case runner, and tests/support/server.c,
+# which starts the real peers (httpd, fakellm) a test talks to.
+TEST_SUPPORT := $(BUILD)/obj/tests/test_main.o $(BUILD)/obj/tests/support/server.o
 RUNNER := $(BUILD)/tests/runner
 
 # Objects of test programs are intermediate files to make; keep them so a

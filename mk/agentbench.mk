@@ -8,10 +8,7 @@
 # mk/tools.mk, so it names their files rather than their variables.)
 
 AGENT_TEST_DEPS := $(BUILD)/tests/fakellm
-$(BUILD)/tests/agent_loop_test: | $(AGENT_TEST_DEPS) tools
-
-# The agent tests parse JSON with jansson, as the library does.
-$(BUILD)/obj/tests/unit/agent_%.o: CFLAGS += $(JANSSON_CFLAGS)
+$(BUILD)/tests/agent_loop_test $(BUILD)/tests/agent_crash_test: | $(AGENT_TEST_DEPS) tools
 
 AGENT_BENCH := $(BUILD)/bench/agent_loop
 AGENT_BENCH_OBJS := $(BUILD)/obj/bench/agent_loop.o
@@ -30,4 +27,3 @@ bench-agent: $(AGENT_BENCH) $(AGENT_TEST_DEPS)
 	@$(AGENT_BENCH) --fakellm $(BUILD)/tests/fakellm --work $(BUILD)/bench/agent-work
 
 bench: bench-agent
-$(BUILD)/tests/agent_crash_test: | $(AGENT_TEST_DEPS) tools

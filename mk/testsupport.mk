@@ -15,11 +15,5 @@ TEST_DEPS += $(HTTPD)
 $(BUILD)/tests/sandbox_egress_test: | $(HTTPD)
 RUN_DEPS += $(HTTPD)
 
-# tests/support/server.c starts those peers for a test and talks to them
-# (see its header). Every unit test links it, like test_main.o: the
-# Makefile's link rule names $(TEST_SUPPORT) in its recipe, which sees
-# this addition; its prerequisites were fixed before this fragment was
-# read, so the object is added to them here.
-TEST_SERVER_OBJ := $(BUILD)/obj/tests/support/server.o
-TEST_SUPPORT += $(TEST_SERVER_OBJ)
-$(UNIT_BINS): $(TEST_SERVER_OBJ)
+# Tests start those peers with tests/support/server.c, which every unit
+# test links (TEST_SUPPORT in the Makefile).
