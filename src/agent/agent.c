@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "agent/internal.h"
+#include "core/utf8.h"
 #include "sandbox/audit.h"
 #include "tool/run.h"
 
@@ -1088,8 +1089,7 @@ answer:
 	        .tool = call->name,
 	        .status = status,
 	        .output = out ? out : "",
-	        .output_len =
-	                out ? ba_agent__utf8_cut(out, out_len, a->limits.max_result_bytes) : 0,
+	        .output_len = out ? ba_utf8_cut(out, out_len, a->limits.max_result_bytes) : 0,
 	        .message = message,
 	        .caps_used = used,
 	        .caps_used_count = used_count,
@@ -1251,7 +1251,7 @@ ba_agent_stop ba_agent_run(ba_agent *a, const char *prompt, ba_agent_result *res
 	char err[1024];
 	if (a->store && !a->have_session) {
 		char title[BA_STORE_TITLE_MAX];
-		size_t n = ba_agent__utf8_cut(prompt, prompt_len, sizeof title - 1);
+		size_t n = ba_utf8_cut(prompt, prompt_len, sizeof title - 1);
 		memcpy(title, prompt, n);
 		title[n] = '\0';
 		for (size_t i = 0; i < n; i++)

@@ -31,15 +31,6 @@ int ba_agent__default_prompt(bool has_workspace, ba_buf *out);
 /* The longest excerpt of a failed tool's stderr shown to the model. */
 #define BA_AGENT_STDERR_EXCERPT 2048
 
-/* Largest n <= max (and <= len) that does not split a UTF-8 sequence of
- * s: the cut never leaves a lead byte without its continuation bytes.
- * The old name of ba_utf8_cut (core/utf8.h), kept while agent.c and
- * agent_result_test.c still call it by this name. */
-static inline size_t ba_agent__utf8_cut(const char *s, size_t len, size_t max)
-{
-	return ba_utf8_cut(s, len, max);
-}
-
 /* What ba_agent__append_swapped writes for the ASCII byte s[i] of the
  * len bytes at s (borrowed): a string (static, or built in esc), or NULL
  * to keep the byte. */

@@ -7,6 +7,7 @@
 #include "test.h"
 
 #include "agent/internal.h"
+#include "core/utf8.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -24,19 +25,19 @@ TEST(utf8_cut_never_splits_a_character)
 {
 	const char *s = "a\xC3\xA9z\xF0\x9F\x98\x80!"; /* a é z 😀 ! */
 	size_t len = strlen(s);
-	CHECK_EQ_UINT(ba_agent__utf8_cut(s, len, 100), len);
-	CHECK_EQ_UINT(ba_agent__utf8_cut(s, len, len), len);
-	CHECK_EQ_UINT(ba_agent__utf8_cut(s, len, 0), 0);
-	CHECK_EQ_UINT(ba_agent__utf8_cut(s, len, 1), 1);
-	CHECK_EQ_UINT(ba_agent__utf8_cut(s, len, 2), 1); /* inside é */
-	CHECK_EQ_UINT(ba_agent__utf8_cut(s, len, 3), 3);
-	CHECK_EQ_UINT(ba_agent__utf8_cut(s, len, 5), 4); /* inside 😀 */
-	CHECK_EQ_UINT(ba_agent__utf8_cut(s, len, 6), 4);
-	CHECK_EQ_UINT(ba_agent__utf8_cut(s, len, 7), 4);
-	CHECK_EQ_UINT(ba_agent__utf8_cut(s, len, 8), 8);
+	CHECK_EQ_UINT(ba_utf8_cut(s, len, 100), len);
+	CHECK_EQ_UINT(ba_utf8_cut(s, len, len), len);
+	CHECK_EQ_UINT(ba_utf8_cut(s, len, 0), 0);
+	CHECK_EQ_UINT(ba_utf8_cut(s, len, 1), 1);
+	CHECK_EQ_UINT(ba_utf8_cut(s, len, 2), 1); /* inside é */
+	CHECK_EQ_UINT(ba_utf8_cut(s, len, 3), 3);
+	CHECK_EQ_UINT(ba_utf8_cut(s, len, 5), 4); /* inside 😀 */
+	CHECK_EQ_UINT(ba_utf8_cut(s, len, 6), 4);
+	CHECK_EQ_UINT(ba_utf8_cut(s, len, 7), 4);
+	CHECK_EQ_UINT(ba_utf8_cut(s, len, 8), 8);
 	/* Garbage of continuation bytes: at most 3 steps back. */
 	const char *junk = "\x80\x80\x80\x80\x80\x80";
-	CHECK_EQ_UINT(ba_agent__utf8_cut(junk, 6, 5), 2);
+	CHECK_EQ_UINT(ba_utf8_cut(junk, 6, 5), 2);
 }
 
 TEST(untrusted_text_is_valid_utf8_without_nul)
