@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "agent/internal.h"
+#include "core/clock.h"
 #include "core/utf8.h"
 #include "sandbox/audit.h"
 #include "tool/run.h"
@@ -105,13 +106,6 @@ struct ba_agent {
 	ba_buf json; /* an event's JSON, reused */
 	ba_buf text; /* a tool result's text, reused */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ------------------------------------------------------------- events */
 
@@ -191,9 +185,9 @@ fail:
  * goes to *counted, to be given back to the loop's own. */
 static int flush_within(ba_agent *a, uint64_t *counted)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = ba_mono_ns();
 	int rc = flush(a);
-	*counted += now_ns() - t0;
+	*counted += ba_mono_ns() - t0;
 	return rc;
 }
 
@@ -400,7 +394,7 @@ static void random_hex(char *out, size_t bytes)
 		bytes = sizeof r;
 	if (getrandom(r, bytes, 0) != (ssize_t)bytes) {
 		/* Only names audit runs; uniqueness, not secrecy, matters. */
-		uint64_t t = now_ns() ^ (uint64_t)getpid();
+		uint64_t t = ba_mono_ns() ^ (uint64_t)getpid();
 		memcpy(r, &t, bytes < sizeof t ? bytes : sizeof t);
 	}
 	for (size_t i = 0; i < bytes; i++) {
@@ -903,7 +897,7 @@ static int run_call(ba_agent *a, const ba_llm_tool_call *call, size_t index, uin
 	size_t used_count = 0;
 	ba_capset *effective = NULL;
 	char denied_more[128] = "";
-	uint64_t t0 = now_ns();
+	uint64_t t0 = ba_mono_ns();
 
 	if (!m) {
 		unknown_tool_note(a, call->name, note, sizeof note);
@@ -982,7 +976,7 @@ static int run_call(ba_agent *a, const ba_llm_tool_call *call, size_t index, uin
 	/* The tool's time: its own limit, never past the run's deadline. */
 	uint64_t timeout =
 	        m->timeout_ns && m->timeout_ns < TOOL_TIMEOUT_NS ? m->timeout_ns : TOOL_TIMEOUT_NS;
-	uint64_t now = now_ns();
+	uint64_t now = ba_mono_ns();
 	if (deadline) {
 		if (now >= deadline) {
 			snprintf(note, sizeof note,
@@ -1027,9 +1021,9 @@ static int run_call(ba_agent *a, const ba_llm_tool_call *call, size_t index, uin
 	atomic_store(&a->intr.store, NULL);
 	if (atomic_load(&a->cancel))
 		atomic_store(&a->intr.requested, true);
-	uint64_t t1 = now_ns();
+	uint64_t t1 = ba_mono_ns();
 	ba_tool_status ts = ba_tool_run(&ro, &tr);
-	a->tool_ns += now_ns() - t1;
+	a->tool_ns += ba_mono_ns() - t1;
 	have_tr = true;
 	ok = ts == BA_TOOL_OK;
 	status = status_word(ts);
@@ -1095,7 +1089,7 @@ answer:
 	        .caps_used_count = used_count,
 	        .caps_denied = (const char *const *)audit.denied,
 	        .caps_denied_count = audit.denied_count,
-	        .elapsed_ns = now_ns() - t0};
+	        .elapsed_ns = ba_mono_ns() - t0};
 	emit(a, &res);
 
 	if (have_tr)
@@ -1183,7 +1177,7 @@ static ba_agent_stop limit_after_answer(ba_agent *a, ba_agent_result *res, uint6
 	if (res->steps >= l->max_steps)
 		return stop_with(res, BA_AGENT_STOP_MAX_STEPS,
 		                 "the run reached its limit of %u model calls", l->max_steps);
-	if (deadline && now_ns() >= deadline)
+	if (deadline && ba_mono_ns() >= deadline)
 		return stop_with(res, BA_AGENT_STOP_TIMEOUT,
 		                 "the run reached its wall-time limit of %" PRIu64 " ms",
 		                 l->max_wall_ms);
@@ -1223,7 +1217,7 @@ static ba_session_status session_status_for(ba_agent_stop stop)
 ba_agent_stop ba_agent_run(ba_agent *a, const char *prompt, ba_agent_result *res)
 {
 	memset(res, 0, sizeof *res);
-	uint64_t started = now_ns();
+	uint64_t started = ba_mono_ns();
 	/* A cancel request lasts until the next run begins. */
 	atomic_store(&a->cancel, false);
 	a->step = 0;
@@ -1293,7 +1287,7 @@ ba_agent_stop ba_agent_run(ba_agent *a, const char *prompt, ba_agent_result *res
 			stop_with(res, BA_AGENT_STOP_CANCELLED, "cancelled by the operator");
 			break;
 		}
-		if (deadline && now_ns() >= deadline) {
+		if (deadline && ba_mono_ns() >= deadline) {
 			stop_with(res, BA_AGENT_STOP_TIMEOUT,
 			          "the run reached its wall-time limit of %" PRIu64 " ms",
 			          a->limits.max_wall_ms);
@@ -1327,15 +1321,15 @@ ba_agent_stop ba_agent_run(ba_agent *a, const char *prompt, ba_agent_result *res
 		                      .deadline_ns = deadline,
 		                      .cancel = &a->cancel};
 		ba_llm_response resp;
-		uint64_t t0 = now_ns();
+		uint64_t t0 = ba_mono_ns();
 		ba_llm_status st = ba_llm_chat(a->llm, &req, &handler, &resp, err, sizeof err);
-		a->model_ns += now_ns() - t0;
+		a->model_ns += ba_mono_ns() - t0;
 		if (st != BA_LLM_OK) {
 			ba_llm_response_release(&resp);
 			if (st == BA_LLM_ERR_CANCELLED || atomic_load(&a->cancel)) {
 				stop_with(res, BA_AGENT_STOP_CANCELLED,
 				          "cancelled by the operator");
-			} else if (deadline && now_ns() >= deadline) {
+			} else if (deadline && ba_mono_ns() >= deadline) {
 				stop_with(res, BA_AGENT_STOP_TIMEOUT,
 				          "the run reached its wall-time limit of %" PRIu64
 				          " ms while waiting for the model",
@@ -1411,7 +1405,7 @@ ba_agent_stop ba_agent_run(ba_agent *a, const char *prompt, ba_agent_result *res
 			if (stopped == BA_AGENT_STOP_END && atomic_load(&a->cancel))
 				stopped = stop_with(res, BA_AGENT_STOP_CANCELLED,
 				                    "cancelled by the operator");
-			if (stopped == BA_AGENT_STOP_END && deadline && now_ns() >= deadline)
+			if (stopped == BA_AGENT_STOP_END && deadline && ba_mono_ns() >= deadline)
 				stopped = stop_with(
 				        res, BA_AGENT_STOP_TIMEOUT,
 				        "the run reached its wall-time limit of %" PRIu64 " ms",
@@ -1494,7 +1488,7 @@ done:;
 	res->stats.model_ns = a->model_ns - a->flush_in_model_ns;
 	res->stats.tool_ns = a->tool_ns;
 	res->stats.approval_ns = a->grants.approval_ns - a->flush_in_approval_ns;
-	res->stats.total_ns = now_ns() - started;
+	res->stats.total_ns = ba_mono_ns() - started;
 	uint64_t outside = res->stats.model_ns + res->stats.tool_ns + res->stats.approval_ns;
 	res->stats.loop_ns = res->stats.total_ns > outside ? res->stats.total_ns - outside : 0;
 	return res->stop;

@@ -34,16 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "agent/internal.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "core/clock.h"
 
 int ba_agent__grants_init(ba_agent_grants *g, const char *const *grants, size_t count,
                           bool workspace, char *err, size_t err_len)
@@ -280,9 +273,9 @@ int ba_agent__grants_decide(ba_agent_grants *g, const ba_manifest *m, ba_agent_d
 			set(dec, false, "cancelled");
 			continue;
 		}
-		uint64_t t0 = now_ns();
+		uint64_t t0 = ba_mono_ns();
 		ba_agent_approval answer = g->approve(g->approve_user, m->name, d->text);
-		g->approval_ns += now_ns() - t0;
+		g->approval_ns += ba_mono_ns() - t0;
 		switch (answer) {
 		case BA_AGENT_ALLOW_ONCE:
 			set(dec, true, "approved-once");

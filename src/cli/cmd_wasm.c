@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 
+#include "core/clock.h"
 #include "core/file.h"
 #include "core/parse.h"
 #include "wasm/wasm.h"
@@ -296,13 +297,6 @@ static int check_imports(const char *path, const ba_wasm_module *module)
 	return BA_EXIT_USAGE;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 struct run_options {
 	const char *invoke;
 	const char *timeout_text;
@@ -448,7 +442,7 @@ static int cmd_run(int argc, char **argv)
 	if (status != BA_EXIT_OK)
 		goto out;
 	if (o.timeout_ns)
-		o.limits.deadline_ns = monotonic_ns() + o.timeout_ns;
+		o.limits.deadline_ns = ba_mono_ns() + o.timeout_ns;
 	store = ba_wasm_store_new(&o.limits);
 	if (!store) {
 		ba_cli_error("out of memory");
