@@ -2,16 +2,17 @@
  * http.c - one streamed POST to a model provider (http.h has the contract).
  *
  * Design notes:
- *   - libcurl is loaded on the first request (core/curl_lib.h) and driven
- *     through its easy interface: one handle per attempt, nothing shared,
- *     so concurrent calls need no locking.
+ *   - libcurl is loaded on the first request (core/curl_lib.h): one easy
+ *     handle (and, when this libcurl has curl_multi_poll, one multi handle
+ *     to wait on it) per attempt, nothing shared, so concurrent calls need
+ *     no locking.
  *   - Four clocks bound an attempt: the connect timeout and the
  *     whole-request timeout (the smaller of request_timeout_ms and what is
  *     left before deadline_ns) are libcurl's; the idle timeout and cancel
- *     are ours, checked in the progress callback, which libcurl calls at
- *     least about once a second even when nothing arrives, and in the
- *     header and body callbacks as bytes come in. A cancel while the
- *     server is silent is therefore seen within about a second.
+ *     are ours, checked between poll slices in perform(), in the progress
+ *     callback, and in the header and body callbacks as bytes come in. A
+ *     cancel while the server is silent is therefore seen within a slice
+ *     (about a second with a libcurl that lacks the multi poll).
  *   - The key travels only in the header lines handed to libcurl; our
  *     copies are wiped before they are freed, and every message is passed
  *     through ba_llm_scrub() before it is stored, in a buffer large enough
@@ -281,6 +282,12 @@ static bool cancelled(const ba_llm_http_request *req)
 	return req->cancel && atomic_load(req->cancel);
 }
 
+/* No byte moved either way for the idle timeout. */
+static bool idle_expired(const struct transfer *t, uint64_t now)
+{
+	return t->idle_ns && now > t->last_rx_ns && now - t->last_rx_ns >= t->idle_ns;
+}
+
 /* Copies a header value, trimmed, into out (cut to fit). */
 static void header_value(const char *v, size_t n, char *out, size_t out_len)
 {
@@ -398,7 +405,7 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
 		t->last_ul = ulnow;
 		t->last_rx_ns = now;
 	}
-	if (t->idle_ns && now > t->last_rx_ns && now - t->last_rx_ns >= t->idle_ns) {
+	if (idle_expired(t, now)) {
 		t->why = ABORT_IDLE;
 		return 1;
 	}
@@ -437,13 +444,12 @@ static CURLcode perform(const ba_curl_api *api, CURL *h, struct transfer *t)
 			}
 		if (done || !running)
 			break;
-		uint64_t now = mono_ns();
 		if (cancelled(t->req)) {
 			t->why = ABORT_CANCEL;
 			rc = CURLE_ABORTED_BY_CALLBACK;
 			break;
 		}
-		if (t->idle_ns && now > t->last_rx_ns && now - t->last_rx_ns >= t->idle_ns) {
+		if (idle_expired(t, mono_ns())) {
 			t->why = ABORT_IDLE;
 			rc = CURLE_ABORTED_BY_CALLBACK;
 			break;
