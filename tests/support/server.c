@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How long a peer may take to print its port, and a read to deliver. */
@@ -339,4 +340,29 @@ unsigned ba_test_closed_port(void)
 	CHECK(getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
 	close(fd);
 	return ntohs(a.sin_port);
+}
+
+/* ------------------------------------------------------------ threads */
+
+static void *cancel_thread(void *arg)
+{
+	ba_test_canceller *c = arg;
+	struct timespec ts = {.tv_sec = c->after_ms / 1000,
+	                      .tv_nsec = (long)(c->after_ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+	atomic_store(c->flag, true);
+	return NULL;
+}
+
+void ba_test_cancel_later(ba_test_canceller *c, atomic_bool *flag, unsigned after_ms)
+{
+	c->flag = flag;
+	c->after_ms = after_ms;
+	CHECK(pthread_create(&c->thread, NULL, cancel_thread, c) == 0);
+}
+
+void ba_test_canceller_join(ba_test_canceller *c)
+{
+	pthread_join(c->thread, NULL);
 }

@@ -17,6 +17,8 @@
 #ifndef BA_TESTS_SUPPORT_SERVER_H
 #define BA_TESTS_SUPPORT_SERVER_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -105,5 +107,21 @@ char *ba_test_http_exchange(unsigned port, const char *request, size_t len, size
 /* A loopback port nothing listens on: bound, then closed again (so free
  * a moment ago; another process could take it, which tests accept). */
 unsigned ba_test_closed_port(void);
+
+/* ------------------------------------------------------------ threads */
+
+/* A cancel arriving while the code under test waits: a thread of its own
+ * sets *flag after after_ms milliseconds. */
+typedef struct ba_test_canceller {
+	pthread_t thread;
+	atomic_bool *flag; /* borrowed */
+	unsigned after_ms;
+} ba_test_canceller;
+
+/* Starts c's thread; c must stay in place until ba_test_canceller_join(). */
+void ba_test_cancel_later(ba_test_canceller *c, atomic_bool *flag, unsigned after_ms);
+
+/* Waits for c's thread to end. */
+void ba_test_canceller_join(ba_test_canceller *c);
 
 #endif /* BA_TESTS_SUPPORT_SERVER_H */

@@ -10,7 +10,6 @@
  */
 #include "test.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -809,21 +808,6 @@ TEST(connection_refused_is_retried_then_reported)
 	ba_llm_config_free(c);
 }
 
-struct canceller {
-	atomic_bool *flag;
-	unsigned after_ms;
-};
-
-static void *cancel_later(void *arg)
-{
-	struct canceller *c = arg;
-	struct timespec ts = {.tv_sec = c->after_ms / 1000,
-	                      .tv_nsec = (long)(c->after_ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-	atomic_store(c->flag, true);
-	return NULL;
-}
-
 TEST_TIMEOUT(cancel_during_a_slow_stream, 20)
 {
 	ba_test_server s =
@@ -837,16 +821,15 @@ TEST_TIMEOUT(cancel_during_a_slow_stream, 20)
 	ba_llm_response resp;
 	char err[1024];
 	atomic_bool flag = false;
-	struct canceller cn = {.flag = &flag, .after_ms = 300};
-	pthread_t th;
+	ba_test_canceller cn;
 	uint64_t t0, ms;
 
 	req.cancel = &flag;
 	t0 = now_ns();
-	CHECK(pthread_create(&th, NULL, cancel_later, &cn) == 0);
+	ba_test_cancel_later(&cn, &flag, 300);
 	CHECK_EQ_INT(ba_llm_chat(c, &req, &hd, &resp, err, sizeof(err)), BA_LLM_ERR_CANCELLED);
 	ms = (now_ns() - t0) / 1000000;
-	pthread_join(th, NULL);
+	ba_test_canceller_join(&cn);
 	CHECK(ms >= 250 && ms < 1500); /* the whole stream takes 3 s */
 	CHECK_EQ_STR(err, "openai/gpt-test: cancelled");
 	CHECK_EQ_UINT(resp.attempts, 1);
@@ -866,16 +849,15 @@ TEST_TIMEOUT(cancel_during_a_retry_wait, 20)
 	ba_llm_response resp;
 	char err[1024];
 	atomic_bool flag = false;
-	struct canceller cn = {.flag = &flag, .after_ms = 300};
-	pthread_t th;
+	ba_test_canceller cn;
 	uint64_t t0, ms;
 
 	req.cancel = &flag;
 	t0 = now_ns();
-	CHECK(pthread_create(&th, NULL, cancel_later, &cn) == 0);
+	ba_test_cancel_later(&cn, &flag, 300);
 	CHECK_EQ_INT(ba_llm_chat(c, &req, NULL, &resp, err, sizeof(err)), BA_LLM_ERR_CANCELLED);
 	ms = (now_ns() - t0) / 1000000;
-	pthread_join(th, NULL);
+	ba_test_canceller_join(&cn);
 	CHECK(ms >= 250 && ms < 900); /* the 1 s wait was cut short */
 	CHECK_EQ_UINT(resp.attempts, 1);
 	ba_llm_response_release(&resp);

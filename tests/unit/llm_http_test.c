@@ -6,7 +6,6 @@
  */
 #include "test.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -419,21 +418,6 @@ TEST_TIMEOUT(post_stops_at_the_deadline, 20)
 	ba_test_server_stop(&s);
 }
 
-struct canceller {
-	atomic_bool *flag;
-	unsigned after_ms;
-};
-
-static void *cancel_later(void *arg)
-{
-	struct canceller *c = arg;
-	struct timespec ts = {.tv_sec = c->after_ms / 1000,
-	                      .tv_nsec = (long)(c->after_ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-	atomic_store(c->flag, true);
-	return NULL;
-}
-
 TEST_TIMEOUT(post_is_cancelled_from_another_thread, 20)
 {
 	ba_test_server s = ba_test_fakellm_start("response\n"
@@ -446,17 +430,16 @@ TEST_TIMEOUT(post_is_cancelled_from_another_thread, 20)
 	struct sink sink = {0};
 	char url[128];
 	atomic_bool flag = false;
-	struct canceller c = {.flag = &flag, .after_ms = 350};
-	pthread_t th;
+	ba_test_canceller c;
 	uint64_t t0, ms;
 
 	request_init(&req, url, sizeof(url), &s, &sink);
 	req.cancel = &flag;
 	t0 = now_ns();
-	CHECK(pthread_create(&th, NULL, cancel_later, &c) == 0);
+	ba_test_cancel_later(&c, &flag, 350);
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_ERR_CANCELLED);
 	ms = (now_ns() - t0) / 1000000;
-	pthread_join(th, NULL);
+	ba_test_canceller_join(&c);
 	CHECK_EQ_STR(r.message, "cancelled");
 	CHECK(ms >= 300 && ms < 1500); /* the next piece notices; all take 4 s */
 	CHECK(sink.len < 40);
@@ -476,17 +459,16 @@ TEST_TIMEOUT(post_is_cancelled_while_the_server_is_silent, 20)
 	struct sink sink = {0};
 	char url[128];
 	atomic_bool flag = false;
-	struct canceller c = {.flag = &flag, .after_ms = 300};
-	pthread_t th;
+	ba_test_canceller c;
 	uint64_t t0, ms;
 
 	request_init(&req, url, sizeof(url), &s, &sink);
 	req.cancel = &flag;
 	t0 = now_ns();
-	CHECK(pthread_create(&th, NULL, cancel_later, &c) == 0);
+	ba_test_cancel_later(&c, &flag, 300);
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_ERR_CANCELLED);
 	ms = (now_ns() - t0) / 1000000;
-	pthread_join(th, NULL);
+	ba_test_canceller_join(&c);
 	/* Seen within a poll slice (50 ms), not at libcurl's progress
 	 * callback, which it calls only about once a second while nothing
 	 * arrives (regression: this took 1-1.3 s). */
