@@ -104,6 +104,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/http_reason.h"
+
 #define HEAD_MAX      (64 * 1024)
 #define HEADERS_MAX   100
 #define BODY_MAX      (64u * 1024 * 1024)
@@ -753,50 +755,6 @@ static int read_request(struct conn *c, struct request *req)
 
 /* ------------------------------------------------------------- answers */
 
-static const char *status_text(int status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 301:
-		return "Moved Permanently";
-	case 302:
-		return "Found";
-	case 307:
-		return "Temporary Redirect";
-	case 308:
-		return "Permanent Redirect";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 408:
-		return "Request Timeout";
-	case 413:
-		return "Content Too Large";
-	case 422:
-		return "Unprocessable Content";
-	case 429:
-		return "Too Many Requests";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 500:
-		return "Internal Server Error";
-	case 502:
-		return "Bad Gateway";
-	case 503:
-		return "Service Unavailable";
-	case 529:
-		return "Overloaded";
-	default:
-		return "Status";
-	}
-}
-
 /* message is plain text without '"' or '\\' (all callers' are). */
 static void answer_json(int fd, int status, const char *message, const char *type)
 {
@@ -809,7 +767,7 @@ static void answer_json(int fd, int status, const char *message, const char *typ
 	str_addf(&head,
 	         "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
 	         "Connection: close\r\n\r\n",
-	         status, status_text(status), body.len);
+	         status, ba_test_reason_phrase(status), body.len);
 	str_add(&head, body.data, body.len);
 	send_all(fd, head.data, head.len);
 	free(body.data);
@@ -823,7 +781,7 @@ static void answer_scripted(int fd, const struct response *r)
 
 	if (r->cut_after >= 0 && (unsigned long long)r->cut_after < total)
 		total = (size_t)r->cut_after;
-	str_addf(&head, "HTTP/1.1 %d %s\r\n", r->status, status_text(r->status));
+	str_addf(&head, "HTTP/1.1 %d %s\r\n", r->status, ba_test_reason_phrase(r->status));
 	if (!r->has_type)
 		str_adds(&head, "Content-Type: text/event-stream\r\n");
 	str_add(&head, r->headers.data, r->headers.len);

@@ -53,6 +53,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/http_reason.h"
+
 #define HEAD_MAX      (64 * 1024)
 #define HEADERS_MAX   100
 #define BODY_MAX      (64u * 1024 * 1024)
@@ -168,52 +170,6 @@ static void write_all(int fd, const void *p, size_t n)
 	}
 }
 
-static const char *status_text(int status)
-{
-	switch (status) {
-	case 100:
-		return "Continue";
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 204:
-		return "No Content";
-	case 301:
-		return "Moved Permanently";
-	case 302:
-		return "Found";
-	case 303:
-		return "See Other";
-	case 304:
-		return "Not Modified";
-	case 307:
-		return "Temporary Redirect";
-	case 308:
-		return "Permanent Redirect";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 413:
-		return "Content Too Large";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 500:
-		return "Internal Server Error";
-	case 503:
-		return "Service Unavailable";
-	default:
-		return "Status";
-	}
-}
-
 static bool status_has_body(int status)
 {
 	return status != 204 && status != 304;
@@ -228,7 +184,7 @@ static void respond(int fd, int status, const char *type, const char *extra, con
 
 	if (!status_has_body(status))
 		len = 0;
-	str_addf(&h, "HTTP/1.1 %d %s\r\n", status, status_text(status));
+	str_addf(&h, "HTTP/1.1 %d %s\r\n", status, ba_test_reason_phrase(status));
 	if (len || status_has_body(status))
 		str_addf(&h, "Content-Type: %s\r\n", type);
 	if (status_has_body(status))
