@@ -41,6 +41,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "llm/http.h"
 #include "llm/wire.h"
 
@@ -49,13 +50,6 @@
 #define MSG_MAX        2048 /* one cause, before it is cut to err_len */
 #define SERVER_MSG_MAX 600  /* what a server said, quoted             */
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool is_cancelled(const ba_llm_request *req)
 {
 	return req->cancel && atomic_load(req->cancel);
@@ -63,7 +57,7 @@ static bool is_cancelled(const ba_llm_request *req)
 
 static bool deadline_passed(const ba_llm_request *req)
 {
-	return req->deadline_ns && mono_ns() >= req->deadline_ns;
+	return req->deadline_ns && ba_mono_ns() >= req->deadline_ns;
 }
 
 /* ------------------------------------------------------------- messages */
@@ -191,10 +185,10 @@ static uint64_t backoff_ms(const ba_llm_provider *p, unsigned n, uint64_t *rng)
 /* Sleeps ms in slices, polling cancel. false = cancelled. */
 static bool sleep_polling(const ba_llm_request *req, uint64_t ms)
 {
-	uint64_t end = mono_ns() + ms * 1000000ull;
+	uint64_t end = ba_mono_ns() + ms * 1000000ull;
 
 	for (;;) {
-		uint64_t now = mono_ns(), slice;
+		uint64_t now = ba_mono_ns(), slice;
 		struct timespec ts;
 
 		if (is_cancelled(req))
@@ -511,7 +505,7 @@ static ba_llm_status try_model(struct chat *c, const char *model, char *msg, siz
 			break;
 		}
 		wait = o.has_retry_after ? o.retry_after_ms : backoff_ms(p, tries - 1, &c->rng);
-		if (req->deadline_ns && mono_ns() + wait * 1000000ull >= req->deadline_ns) {
+		if (req->deadline_ns && ba_mono_ns() + wait * 1000000ull >= req->deadline_ns) {
 			give_up(msg, msg_len, model, o.msg,
 			        "no time is left before the deadline to try again", tries);
 			break;
@@ -606,7 +600,7 @@ ba_llm_status ba_llm_chat(const ba_llm_config *config, const ba_llm_request *req
 	c.req = request;
 	c.handler = handler;
 	c.response = response;
-	c.rng = mono_ns() ^ ((uint64_t)(uintptr_t)response << 16) ^ 0x9E3779B97F4A7C15ull;
+	c.rng = ba_mono_ns() ^ ((uint64_t)(uintptr_t)response << 16) ^ 0x9E3779B97F4A7C15ull;
 	n = build_chain(config, request, chain);
 	last_msg[0] = '\0';
 

@@ -29,19 +29,13 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/curl_lib.h"
 #include "core/version.h"
 
 #define HOST_TEXT_MAX 300  /* "host:port" in messages             */
 #define LOCATION_MAX  1024 /* a redirect's Location, for messages */
 #define MSG_WORK      4096 /* messages are built here, then scrubbed */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ------------------------------------------------------------ scrubbing */
 
@@ -309,7 +303,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
 	size_t n = size * nmemb;
 	const char *colon;
 
-	t->last_rx_ns = mono_ns();
+	t->last_rx_ns = ba_mono_ns();
 	if (cancelled(t->req)) {
 		t->why = ABORT_CANCEL;
 		return 0;
@@ -356,7 +350,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *user)
 	struct transfer *t = user;
 	size_t n = size * nmemb;
 
-	t->last_rx_ns = mono_ns();
+	t->last_rx_ns = ba_mono_ns();
 	if (cancelled(t->req)) {
 		t->why = ABORT_CANCEL;
 		return 0;
@@ -392,7 +386,7 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
                        curl_off_t ulnow)
 {
 	struct transfer *t = user;
-	uint64_t now = mono_ns();
+	uint64_t now = ba_mono_ns();
 
 	if (cancelled(t->req)) {
 		t->why = ABORT_CANCEL;
@@ -449,7 +443,7 @@ static CURLcode perform(const ba_curl_api *api, CURL *h, struct transfer *t)
 			rc = CURLE_ABORTED_BY_CALLBACK;
 			break;
 		}
-		if (idle_expired(t, mono_ns())) {
+		if (idle_expired(t, ba_mono_ns())) {
 			t->why = ABORT_IDLE;
 			rc = CURLE_ABORTED_BY_CALLBACK;
 			break;
@@ -570,7 +564,7 @@ ba_llm_status ba_llm_http_post(const ba_llm_http_request *req, ba_llm_http_resul
 	struct curl_slist *headers = NULL;
 	struct transfer t;
 	char errbuf[CURL_ERROR_SIZE], host[HOST_TEXT_MAX], dur[32], oserr[128];
-	uint64_t start = mono_ns(), total_ms = 0;
+	uint64_t start = ba_mono_ns(), total_ms = 0;
 	bool deadline_bound = false;
 	long status = 0, os_errno = 0;
 	curl_off_t connect_us = 0;
@@ -706,7 +700,7 @@ ba_llm_status ba_llm_http_post(const ba_llm_http_request *req, ba_llm_http_resul
 	api->easy_cleanup(h);
 	slist_free_wiped(api, headers);
 	headers = NULL;
-	result->elapsed_ns = mono_ns() - start;
+	result->elapsed_ns = ba_mono_ns() - start;
 	result->http_status = status > 0 ? (int)status : t.status;
 	{
 		/* The error body is scrubbed too: chat.c quotes from it. */

@@ -15,15 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "llm/http.h"
 #include "support/server.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ------------------------------------------------------------ a request */
 
@@ -350,9 +344,9 @@ TEST_TIMEOUT(post_times_out_when_the_server_goes_quiet, 20)
 
 	request_init(&req, url, sizeof(url), &s, &sink);
 	req.idle_timeout_ms = 500;
-	t0 = now_ns();
+	t0 = ba_mono_ns();
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_ERR_TIMEOUT);
-	ms = (now_ns() - t0) / 1000000;
+	ms = (ba_mono_ns() - t0) / 1000000;
 	CHECK_EQ_UINT(sink.len, 10);
 	CHECK_CONTAINS(r.message, "no data for 500 ms");
 	/* The progress callback runs about once a second when idle. */
@@ -378,9 +372,9 @@ TEST_TIMEOUT(post_bounds_the_whole_request, 20)
 	request_init(&req, url, sizeof(url), &s, &sink);
 	req.idle_timeout_ms = 2000;
 	req.request_timeout_ms = 700;
-	t0 = now_ns();
+	t0 = ba_mono_ns();
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_ERR_TIMEOUT);
-	ms = (now_ns() - t0) / 1000000;
+	ms = (ba_mono_ns() - t0) / 1000000;
 	CHECK_CONTAINS(r.message, "took longer than 700 ms");
 	CHECK(ms >= 650 && ms < 2000);
 	ba_llm_http_result_release(&r);
@@ -401,16 +395,16 @@ TEST_TIMEOUT(post_stops_at_the_deadline, 20)
 	uint64_t t0, ms;
 
 	request_init(&req, url, sizeof(url), &s, &sink);
-	t0 = now_ns();
+	t0 = ba_mono_ns();
 	req.deadline_ns = t0 + 600ull * 1000000;
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_ERR_TIMEOUT);
-	ms = (now_ns() - t0) / 1000000;
+	ms = (ba_mono_ns() - t0) / 1000000;
 	CHECK_CONTAINS(r.message, "deadline");
 	CHECK(ms >= 550 && ms < 2000);
 	ba_llm_http_result_release(&r);
 
 	/* A deadline already past sends nothing. */
-	req.deadline_ns = now_ns() - 1;
+	req.deadline_ns = ba_mono_ns() - 1;
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_ERR_TIMEOUT);
 	CHECK_CONTAINS(r.message, "deadline passed before");
 	ba_llm_http_result_release(&r);
@@ -435,10 +429,10 @@ TEST_TIMEOUT(post_is_cancelled_from_another_thread, 20)
 
 	request_init(&req, url, sizeof(url), &s, &sink);
 	req.cancel = &flag;
-	t0 = now_ns();
+	t0 = ba_mono_ns();
 	ba_test_cancel_later(&c, &flag, 350);
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_ERR_CANCELLED);
-	ms = (now_ns() - t0) / 1000000;
+	ms = (ba_mono_ns() - t0) / 1000000;
 	ba_test_canceller_join(&c);
 	CHECK_EQ_STR(r.message, "cancelled");
 	CHECK(ms >= 300 && ms < 1500); /* the next piece notices; all take 4 s */
@@ -464,10 +458,10 @@ TEST_TIMEOUT(post_is_cancelled_while_the_server_is_silent, 20)
 
 	request_init(&req, url, sizeof(url), &s, &sink);
 	req.cancel = &flag;
-	t0 = now_ns();
+	t0 = ba_mono_ns();
 	ba_test_cancel_later(&c, &flag, 300);
 	CHECK_EQ_INT(ba_llm_http_post(&req, &r), BA_LLM_ERR_CANCELLED);
-	ms = (now_ns() - t0) / 1000000;
+	ms = (ba_mono_ns() - t0) / 1000000;
 	ba_test_canceller_join(&c);
 	/* Seen within a poll slice (50 ms), not at libcurl's progress
 	 * callback, which it calls only about once a second while nothing
