@@ -331,14 +331,6 @@ static int resolve_loose(const char *path, char *out, size_t out_len)
 	return n < 0 || (size_t)n >= out_len ? -1 : 0;
 }
 
-static bool path_within(const char *outer, const char *inner)
-{
-	if (strcmp(outer, "/") == 0)
-		return true;
-	size_t n = strlen(outer);
-	return strncmp(outer, inner, n) == 0 && (inner[n] == '/' || inner[n] == '\0');
-}
-
 /* The workspace must not contain what grants and history are kept in: a
  * tool allowed to write the workspace could otherwise rewrite its own
  * policy, the session it is part of, or the audit log of what it did. */
@@ -374,7 +366,9 @@ int ba_agent_check_workspace(const char *workspace, const char *store_path, cons
 			continue;
 		if (resolve_loose(places[i].path, resolved, sizeof resolved) != 0)
 			continue;
-		if (path_within(workspace, resolved)) {
+		/* Both are absolute and resolved: the lexical test of
+		 * sandbox/caps.h is the whole question. */
+		if (ba_guest_path_within(workspace, resolved)) {
 			snprintf(err, err_len,
 			         "the workspace %s contains %s (%s): a tool allowed to write the "
 			         "workspace could rewrite the grants, the session history or the "
