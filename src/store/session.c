@@ -747,8 +747,10 @@ int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_messa
 		    ba_store__col_dup(store, st, 3, BA_STORE__NAME_MAX, &m->tool_call_id, err,
 		                      err_len) != 0 ||
 		    ba_store__col_dup(store, st, 4, BA_STORE__NAME_MAX, &m->tool_name, err,
-		                      err_len) != 0)
+		                      err_len) != 0) {
+			free(calls);
 			goto fail;
+		}
 		if (role_from_name(role, &m->role) != 0) {
 			ba_store__fmt(err, err_len,
 			              "%s: session %s message %" PRId64 " has an unknown role",

@@ -795,3 +795,34 @@ TEST(messages_damaged_by_hand)
 	ba_store_messages_free(got, n);
 	ba_store_close(s);
 }
+
+/* A stored tool call id or tool name over the cap is refused, and what
+ * was read of the row before it (the tool calls) is freed (ASan). */
+TEST(messages_oversized_name_refused)
+{
+	ba_store *s;
+	ba_session_info a;
+	char err[512] = "";
+	ba_llm_message *got = NULL;
+	size_t n = 7;
+	ba_llm_tool_call call = {.id = S("c"), .name = S("t"), .arguments = S("{}")};
+	ba_llm_message m = {
+	        .role = BA_LLM_ROLE_ASSISTANT, .tool_calls = &call, .tool_call_count = 1};
+	static const char *const too_long[] = {
+	        "UPDATE messages SET tool_call_id = printf('%.*c', 5000, 'x')",
+	        "UPDATE messages SET tool_call_id = NULL, tool_name = printf('%.*c', 5000, 'x')",
+	};
+
+	setup();
+	s = open_store();
+	new_session(s, &a);
+	CHECK_EQ_INT(ba_store_message_append(s, a.id, &m, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(too_long) / sizeof(too_long[0]); i++) {
+		raw_sql(db_path, too_long[i], NULL, 0);
+		CHECK_EQ_INT(ba_store_messages_load(s, a.id, &got, &n, err, sizeof(err)), -1);
+		CHECK_CONTAINS(err, "larger than 4096 bytes");
+		CHECK(got == NULL);
+		CHECK_EQ_UINT(n, 0);
+	}
+	ba_store_close(s);
+}
