@@ -685,15 +685,28 @@ static int session_rows(ba_store *store, enum ba_store_stmt_id sid, const char *
 	return 0;
 }
 
-int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_message **out,
-                           size_t *count, char *err, size_t err_len)
+/* One session's rows of the messages or the events table. */
+struct row_table {
+	enum ba_store_stmt_id count_id, load_id;
+	const char *count_sql, *load_sql; /* ?1 is the session id */
+	size_t elem_size;
+	const char *what; /* "messages", "events" */
+	/* Reads the current row into elem (zeroed); -1 with err set. Adds
+	 * the row's bytes to *total and refuses past BA_STORE__LOAD_MAX. */
+	int (*read)(ba_store *store, sqlite3_stmt *st, const char *id, void *elem, size_t *total,
+	            char *err, size_t err_len);
+	/* Frees the first n elements, filled in or partly, and the array. */
+	void (*free)(void *elems, size_t n);
+};
+
+/* Loads every row of t for session_id, in seq order, into *out (an array
+ * of *count elements of t->elem_size, taken). */
+static int load_rows(ba_store *store, const struct row_table *t, const char *session_id, void **out,
+                     size_t *count, char *err, size_t err_len)
 {
 	int b = 0; /* the bind calls' results, ORed */
-	static const char count_sql[] = "SELECT count(*) FROM messages WHERE session_id = ?1";
-	static const char sql[] = "SELECT role, text, tool_calls, tool_call_id, tool_name, "
-	                          "is_error, seq FROM messages WHERE session_id = ?1 ORDER BY seq";
 	char id[BA_SESSION_ID_MAX];
-	ba_llm_message *msgs = NULL;
+	char *elems = NULL;
 	size_t rows = 0, n = 0, total = 0;
 	sqlite3_stmt *st = NULL;
 	bool own_txn;
@@ -703,7 +716,7 @@ int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_messa
 	if (count)
 		*count = 0;
 	if (!store || !out || !count) {
-		ba_store__fmt(err, err_len, "no store or no place for the messages");
+		ba_store__fmt(err, err_len, "no store or no place for the %s", t->what);
 		return -1;
 	}
 	if (!id_normalize(session_id, id)) {
@@ -715,76 +728,107 @@ int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_messa
 	 * one snapshot (the open batch's, inside one). */
 	if (ba_store__read_begin(store, &own_txn, err, err_len) != 0)
 		return -1;
-	if (session_rows(store, STMT_MESSAGE_COUNT, count_sql, id, &rows, err, err_len) != 0)
+	if (session_rows(store, t->count_id, t->count_sql, id, &rows, err, err_len) != 0)
 		goto fail;
-	if (rows && !(msgs = calloc(rows, sizeof(*msgs)))) {
+	if (rows && !(elems = calloc(rows, t->elem_size))) {
 		ba_store__fmt(err, err_len, "out of memory");
 		goto fail;
 	}
-	st = ba_store__stmt(store, STMT_MESSAGE_LOAD, sql, err, err_len);
+	st = ba_store__stmt(store, t->load_id, t->load_sql, err, err_len);
 	if (!st)
 		goto fail;
 	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (n < rows && ba_store__step(store, st, b) == SQLITE_ROW) {
-		ba_llm_message *m = &msgs[n];
-		char role[16], *calls = NULL;
-		int64_t seq = store->sq->column_int64(st, 6);
-
-		n++;
-		for (int col = 1; col <= 4; col++)
-			total += (size_t)store->sq->column_bytes(st, col);
-		if (total > BA_STORE__LOAD_MAX) {
-			ba_store__fmt(err, err_len,
-			              "session %s: the conversation is larger than %zu "
-			              "bytes",
-			              id, BA_STORE__LOAD_MAX);
+	while (n < rows && ba_store__step(store, st, b) == SQLITE_ROW)
+		if (t->read(store, st, id, elems + n++ * t->elem_size, &total, err, err_len) != 0)
 			goto fail;
-		}
-		if (ba_store__col_copy(store, st, 0, role, sizeof(role), err, err_len) != 0 ||
-		    ba_store__col_dup(store, st, 1, BA_STORE_MAX_TEXT, &m->text, err, err_len) !=
-		            0 ||
-		    ba_store__col_dup(store, st, 2, BA_STORE_MAX_TEXT, &calls, err, err_len) != 0 ||
-		    ba_store__col_dup(store, st, 3, BA_STORE__NAME_MAX, &m->tool_call_id, err,
-		                      err_len) != 0 ||
-		    ba_store__col_dup(store, st, 4, BA_STORE__NAME_MAX, &m->tool_name, err,
-		                      err_len) != 0) {
-			free(calls);
-			goto fail;
-		}
-		if (role_from_name(role, &m->role) != 0) {
-			ba_store__fmt(err, err_len,
-			              "%s: session %s message %" PRId64 " has an unknown role",
-			              store->path, id, seq);
-			free(calls);
-			goto fail;
-		}
-		m->is_error = store->sq->column_int64(st, 5) != 0;
-		if (calls && parse_tool_calls(calls, m) != 0) {
-			ba_store__fmt(err, err_len,
-			              "%s: session %s message %" PRId64
-			              ": the stored tool calls are damaged",
-			              store->path, id, seq);
-			free(calls);
-			goto fail;
-		}
-		free(calls);
-	}
 	if (n < rows) {
 		/* The rows were counted in this transaction: fewer means
 		 * SQLite failed to read one (a damaged file, out of memory). */
-		ba_store__db_error(store, "loading messages", err, err_len);
+		char what[32];
+		snprintf(what, sizeof(what), "loading %s", t->what);
+		ba_store__db_error(store, what, err, err_len);
 		goto fail;
 	}
 	ba_store__done(store, st);
 	ba_store__read_end(store, own_txn);
-	*out = msgs;
+	*out = elems;
 	*count = n;
 	return 0;
 fail:
 	ba_store__done(store, st);
 	ba_store__read_end(store, own_txn);
-	ba_store_messages_free(msgs, n);
+	t->free(elems, n);
 	return -1;
+}
+
+static int read_message(ba_store *store, sqlite3_stmt *st, const char *id, void *elem,
+                        size_t *total, char *err, size_t err_len)
+{
+	ba_llm_message *m = elem;
+	char role[16], *calls = NULL;
+	int64_t seq = store->sq->column_int64(st, 6);
+	int rc = -1;
+
+	for (int col = 1; col <= 4; col++)
+		*total += (size_t)store->sq->column_bytes(st, col);
+	if (*total > BA_STORE__LOAD_MAX) {
+		ba_store__fmt(err, err_len, "session %s: the conversation is larger than %zu bytes",
+		              id, BA_STORE__LOAD_MAX);
+		return -1;
+	}
+	if (ba_store__col_copy(store, st, 0, role, sizeof(role), err, err_len) != 0 ||
+	    ba_store__col_dup(store, st, 1, BA_STORE_MAX_TEXT, &m->text, err, err_len) != 0 ||
+	    ba_store__col_dup(store, st, 2, BA_STORE_MAX_TEXT, &calls, err, err_len) != 0 ||
+	    ba_store__col_dup(store, st, 3, BA_STORE__NAME_MAX, &m->tool_call_id, err, err_len) !=
+	            0 ||
+	    ba_store__col_dup(store, st, 4, BA_STORE__NAME_MAX, &m->tool_name, err, err_len) != 0)
+		goto out;
+	if (role_from_name(role, &m->role) != 0) {
+		ba_store__fmt(err, err_len,
+		              "%s: session %s message %" PRId64 " has an unknown role", store->path,
+		              id, seq);
+		goto out;
+	}
+	m->is_error = store->sq->column_int64(st, 5) != 0;
+	if (calls && parse_tool_calls(calls, m) != 0) {
+		ba_store__fmt(err, err_len,
+		              "%s: session %s message %" PRId64
+		              ": the stored tool calls are damaged",
+		              store->path, id, seq);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(calls);
+	return rc;
+}
+
+static void free_messages(void *elems, size_t n)
+{
+	ba_store_messages_free(elems, n);
+}
+
+int ba_store_messages_load(ba_store *store, const char *session_id, ba_llm_message **out,
+                           size_t *count, char *err, size_t err_len)
+{
+	static const struct row_table table = {
+	        .count_id = STMT_MESSAGE_COUNT,
+	        .count_sql = "SELECT count(*) FROM messages WHERE session_id = ?1",
+	        .load_id = STMT_MESSAGE_LOAD,
+	        .load_sql = "SELECT role, text, tool_calls, tool_call_id, tool_name, is_error, "
+	                    "seq FROM messages WHERE session_id = ?1 ORDER BY seq",
+	        .elem_size = sizeof(ba_llm_message),
+	        .what = "messages",
+	        .read = read_message,
+	        .free = free_messages,
+	};
+	void *rows = NULL;
+	/* NULL stays NULL, for load_rows to refuse. */
+	int rc = load_rows(store, &table, session_id, out ? &rows : NULL, count, err, err_len);
+
+	if (out)
+		*out = rows;
+	return rc;
 }
 
 /* -------------------------------------------------------------- events */
@@ -880,77 +924,53 @@ void ba_store_events_free(ba_store_event *events, size_t count)
 	free(events);
 }
 
+static int read_event(ba_store *store, sqlite3_stmt *st, const char *id, void *elem, size_t *total,
+                      char *err, size_t err_len)
+{
+	ba_store_event *e = elem;
+
+	*total += (size_t)store->sq->column_bytes(st, 3);
+	if (*total > BA_STORE__LOAD_MAX) {
+		ba_store__fmt(err, err_len, "session %s: the events take more than %zu bytes", id,
+		              BA_STORE__LOAD_MAX);
+		return -1;
+	}
+	e->seq = store->sq->column_int64(st, 0);
+	e->time_ms = store->sq->column_int64(st, 1);
+	if (ba_store__col_copy(store, st, 2, e->kind, sizeof(e->kind), err, err_len) != 0 ||
+	    ba_store__col_dup(store, st, 3, BA_STORE_MAX_TEXT, &e->json, err, err_len) != 0)
+		return -1;
+	if (!e->json && !(e->json = strdup("{}"))) {
+		ba_store__fmt(err, err_len, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void free_events(void *elems, size_t n)
+{
+	ba_store_events_free(elems, n);
+}
+
 int ba_store_events_load(ba_store *store, const char *session_id, ba_store_event **out,
                          size_t *count, char *err, size_t err_len)
 {
-	int b = 0; /* the bind calls' results, ORed */
-	static const char count_sql[] = "SELECT count(*) FROM events WHERE session_id = ?1";
-	static const char sql[] = "SELECT seq, time_ms, kind, json FROM events "
-	                          "WHERE session_id = ?1 ORDER BY seq";
-	char id[BA_SESSION_ID_MAX];
-	ba_store_event *events = NULL;
-	size_t rows = 0, n = 0, total = 0;
-	sqlite3_stmt *st = NULL;
-	bool own_txn;
+	static const struct row_table table = {
+	        .count_id = STMT_EVENT_COUNT,
+	        .count_sql = "SELECT count(*) FROM events WHERE session_id = ?1",
+	        .load_id = STMT_EVENT_LOAD,
+	        .load_sql = "SELECT seq, time_ms, kind, json FROM events "
+	                    "WHERE session_id = ?1 ORDER BY seq",
+	        .elem_size = sizeof(ba_store_event),
+	        .what = "events",
+	        .read = read_event,
+	        .free = free_events,
+	};
+	void *rows = NULL;
+	/* NULL stays NULL, for load_rows to refuse. */
+	int rc = load_rows(store, &table, session_id, out ? &rows : NULL, count, err, err_len);
 
 	if (out)
-		*out = NULL;
-	if (count)
-		*count = 0;
-	if (!store || !out || !count) {
-		ba_store__fmt(err, err_len, "no store or no place for the events");
-		return -1;
-	}
-	if (!id_normalize(session_id, id)) {
-		ba_store__fmt(err, err_len, "'%.40s' is not a session id",
-		              session_id ? session_id : "");
-		return -1;
-	}
-	/* The count and the rows must agree while other processes append:
-	 * one snapshot (the open batch's, inside one). */
-	if (ba_store__read_begin(store, &own_txn, err, err_len) != 0)
-		return -1;
-	if (session_rows(store, STMT_EVENT_COUNT, count_sql, id, &rows, err, err_len) != 0)
-		goto fail;
-	if (rows && !(events = calloc(rows, sizeof(*events)))) {
-		ba_store__fmt(err, err_len, "out of memory");
-		goto fail;
-	}
-	st = ba_store__stmt(store, STMT_EVENT_LOAD, sql, err, err_len);
-	if (!st)
-		goto fail;
-	b |= store->sq->bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (n < rows && ba_store__step(store, st, b) == SQLITE_ROW) {
-		ba_store_event *e = &events[n++];
-		total += (size_t)store->sq->column_bytes(st, 3);
-		if (total > BA_STORE__LOAD_MAX) {
-			ba_store__fmt(err, err_len,
-			              "session %s: the events take more than %zu bytes", id,
-			              BA_STORE__LOAD_MAX);
-			goto fail;
-		}
-		e->seq = store->sq->column_int64(st, 0);
-		e->time_ms = store->sq->column_int64(st, 1);
-		if (ba_store__col_copy(store, st, 2, e->kind, sizeof(e->kind), err, err_len) != 0 ||
-		    ba_store__col_dup(store, st, 3, BA_STORE_MAX_TEXT, &e->json, err, err_len) != 0)
-			goto fail;
-		if (!e->json && !(e->json = strdup("{}"))) {
-			ba_store__fmt(err, err_len, "out of memory");
-			goto fail;
-		}
-	}
-	if (n < rows) {
-		ba_store__db_error(store, "loading events", err, err_len);
-		goto fail;
-	}
-	ba_store__done(store, st);
-	ba_store__read_end(store, own_txn);
-	*out = events;
-	*count = n;
-	return 0;
-fail:
-	ba_store__done(store, st);
-	ba_store__read_end(store, own_txn);
-	ba_store_events_free(events, n);
-	return -1;
+		*out = rows;
+	return rc;
 }

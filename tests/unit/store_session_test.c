@@ -826,3 +826,31 @@ TEST(messages_oversized_name_refused)
 	}
 	ba_store_close(s);
 }
+
+/* No place for the rows: refused, with nothing loaded (or leaked). */
+TEST(loads_without_a_place_refused)
+{
+	ba_store *s;
+	ba_session_info a;
+	char err[512] = "";
+	ba_llm_message m = {.role = BA_LLM_ROLE_USER, .text = S("hi")};
+	ba_llm_message *msgs = NULL;
+	ba_store_event *events = NULL;
+	size_t n = 7;
+
+	setup();
+	s = open_store();
+	new_session(s, &a);
+	CHECK_EQ_INT(ba_store_message_append(s, a.id, &m, err, sizeof(err)), 0);
+	CHECK_EQ_INT(ba_store_event_append(s, a.id, "n", "{}", err, sizeof(err)), 0);
+	CHECK_EQ_INT(ba_store_messages_load(s, a.id, NULL, &n, err, sizeof(err)), -1);
+	CHECK_CONTAINS(err, "no place for the messages");
+	CHECK_EQ_UINT(n, 0);
+	CHECK_EQ_INT(ba_store_events_load(s, a.id, NULL, &n, err, sizeof(err)), -1);
+	CHECK_CONTAINS(err, "no place for the events");
+	CHECK_EQ_INT(ba_store_messages_load(s, a.id, &msgs, NULL, err, sizeof(err)), -1);
+	CHECK(msgs == NULL);
+	CHECK_EQ_INT(ba_store_events_load(s, a.id, &events, NULL, err, sizeof(err)), -1);
+	CHECK(events == NULL);
+	ba_store_close(s);
+}
