@@ -431,16 +431,40 @@ TEST_TIMEOUT(kill_9_inside_a_batch_loses_the_batch_only, 60)
 	ba_store_close(s);
 }
 
+/* kill_9_round's work: batches of KILL_ROWS messages and events, each
+ * reported once committed. */
+enum { KILL_ROWS = 5 };
+
+static void commit_batches(ba_store *c, const char *sid, uint32_t first, int fd)
+{
+	char cerr[512], text[64];
+
+	for (uint32_t b = first;; b++) {
+		if (ba_store_begin(c, cerr, sizeof(cerr)) != 0)
+			_exit(3);
+		for (int i = 0; i < KILL_ROWS; i++) {
+			snprintf(text, sizeof(text), "batch %u row %d", b, i);
+			if (append_text(c, sid, text) != 0 ||
+			    ba_store_event_append(c, sid, "n", "{\"i\":1}", cerr, sizeof(cerr)) !=
+			            0)
+				_exit(4);
+		}
+		if (ba_store_commit(c, cerr, sizeof(cerr)) != 0)
+			_exit(5);
+		if (write(fd, &b, sizeof(b)) != sizeof(b))
+			_exit(6);
+	}
+}
+
 /*
- * kill -9 at random moments: a child commits batches of ROWS messages
- * and ROWS events in a loop, reporting each committed batch through a
+ * kill -9 at random moments: a child commits batches of KILL_ROWS messages
+ * and KILL_ROWS events in a loop, reporting each committed batch through a
  * pipe. After the kill, the store holds whole batches only - every
  * reported one, and at most one more (committed just before the kill,
  * before its report) - in order. Several rounds on one file.
  */
 TEST_TIMEOUT(kill_9_at_random_keeps_whole_batches, 120)
 {
-	enum { ROWS = 5 };
 	ba_store *s;
 	ba_session_info a;
 	char err[512] = "";
@@ -452,53 +476,7 @@ TEST_TIMEOUT(kill_9_at_random_keeps_whole_batches, 120)
 	ba_store_close(s);
 
 	for (int round = 0; round < 6; round++) {
-		int fds[2];
-		pid_t pid;
-		uint32_t reported = next, v;
-		unsigned delay_us;
-		ssize_t r;
-		int status;
-
-		CHECK(pipe(fds) == 0);
-		pid = fork();
-		CHECK(pid >= 0);
-		if (pid == 0) {
-			char cerr[512], text[64];
-			ba_store *c;
-			close(fds[0]);
-			c = ba_store_open(db_path, cerr, sizeof(cerr));
-			if (!c)
-				_exit(2);
-			for (uint32_t b = next;; b++) {
-				if (ba_store_begin(c, cerr, sizeof(cerr)) != 0)
-					_exit(3);
-				for (int i = 0; i < ROWS; i++) {
-					snprintf(text, sizeof(text), "batch %u row %d", b, i);
-					if (append_text(c, a.id, text) != 0 ||
-					    ba_store_event_append(c, a.id, "n", "{\"i\":1}", cerr,
-					                          sizeof(cerr)) != 0)
-						_exit(4);
-				}
-				if (ba_store_commit(c, cerr, sizeof(cerr)) != 0)
-					_exit(5);
-				if (write(fds[1], &b, sizeof(b)) != sizeof(b))
-					_exit(6);
-			}
-		}
-		close(fds[1]);
-		CHECK_EQ_INT(read(fds[0], &v, sizeof(v)), sizeof(v));
-		CHECK_EQ_UINT(v, reported);
-		reported++;
-		CHECK(getrandom(&delay_us, sizeof(delay_us), 0) == sizeof(delay_us));
-		usleep(delay_us % 150000);
-		CHECK(kill(pid, SIGKILL) == 0);
-		CHECK(waitpid(pid, &status, 0) == pid);
-		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-		while ((r = read(fds[0], &v, sizeof(v))) == sizeof(v)) {
-			CHECK_EQ_UINT(v, reported);
-			reported++;
-		}
-		close(fds[0]);
+		uint32_t reported = kill_9_round(commit_batches, a.id, next);
 
 		{
 			char ok[64];
@@ -510,16 +488,16 @@ TEST_TIMEOUT(kill_9_at_random_keeps_whole_batches, 120)
 			CHECK_EQ_INT(ba_store_messages_load(s, a.id, &got, &n, err, sizeof(err)),
 			             0);
 			nev = event_count(s, a.id);
-			CHECK_EQ_UINT(n % ROWS, 0);
+			CHECK_EQ_UINT(n % KILL_ROWS, 0);
 			CHECK_EQ_UINT(nev, n);
-			CHECK(n / ROWS >= reported && n / ROWS <= reported + 1);
+			CHECK(n / KILL_ROWS >= reported && n / KILL_ROWS <= reported + 1);
 			for (size_t i = 0; i < n; i++) {
 				char want[64];
-				snprintf(want, sizeof(want), "batch %zu row %zu", i / ROWS,
-				         i % ROWS);
+				snprintf(want, sizeof(want), "batch %zu row %zu", i / KILL_ROWS,
+				         i % KILL_ROWS);
 				CHECK_EQ_STR(got[i].text, want);
 			}
-			next = (uint32_t)(n / ROWS);
+			next = (uint32_t)(n / KILL_ROWS);
 			ba_store_messages_free(got, n);
 			ba_store_close(s);
 		}

@@ -529,6 +529,24 @@ TEST(events_round_trip_and_refusals)
 
 /* ---------------------------------------------------- crash and sharing */
 
+/* kill_9_round's work: one message and one event at a time, each
+ * message reported once appended. */
+static void append_forever(ba_store *c, const char *sid, uint32_t first, int fd)
+{
+	char cerr[512], text[64];
+
+	for (uint32_t i = first;; i++) {
+		ba_llm_message m = {.role = BA_LLM_ROLE_USER, .text = text};
+		snprintf(text, sizeof(text), "message %u", i);
+		if (ba_store_message_append(c, sid, &m, cerr, sizeof(cerr)) != 0)
+			_exit(3);
+		if (ba_store_event_append(c, sid, "n", "{\"i\":1}", cerr, sizeof(cerr)) != 0)
+			_exit(4);
+		if (write(fd, &i, sizeof(i)) != sizeof(i))
+			_exit(5);
+	}
+}
+
 /*
  * kill -9 at a random moment: a child appends messages and events in a
  * loop, reporting each committed one through a pipe; the parent kills
@@ -548,52 +566,7 @@ TEST_TIMEOUT(kill_9_loses_nothing_committed, 120)
 	ba_store_close(s);
 
 	for (int round = 0; round < 6; round++) {
-		int fds[2];
-		pid_t pid;
-		uint32_t reported = next, v;
-		unsigned delay_us;
-		ssize_t r;
-		int status;
-
-		CHECK(pipe(fds) == 0);
-		pid = fork();
-		CHECK(pid >= 0);
-		if (pid == 0) {
-			ba_store *c;
-			char cerr[512];
-			char text[64];
-			close(fds[0]);
-			c = ba_store_open(db_path, cerr, sizeof(cerr));
-			if (!c)
-				_exit(2);
-			for (uint32_t i = next;; i++) {
-				ba_llm_message m = {.role = BA_LLM_ROLE_USER, .text = text};
-				snprintf(text, sizeof(text), "message %u", i);
-				if (ba_store_message_append(c, a.id, &m, cerr, sizeof(cerr)) != 0)
-					_exit(3);
-				if (ba_store_event_append(c, a.id, "n", "{\"i\":1}", cerr,
-				                          sizeof(cerr)) != 0)
-					_exit(4);
-				if (write(fds[1], &i, sizeof(i)) != sizeof(i))
-					_exit(5);
-			}
-		}
-		close(fds[1]);
-		/* Once it is under way (its first append reported), kill it at
-		 * a random moment. */
-		CHECK_EQ_INT(read(fds[0], &v, sizeof(v)), sizeof(v));
-		CHECK_EQ_UINT(v, reported);
-		reported++;
-		CHECK(getrandom(&delay_us, sizeof(delay_us), 0) == sizeof(delay_us));
-		usleep(delay_us % 150000);
-		CHECK(kill(pid, SIGKILL) == 0);
-		CHECK(waitpid(pid, &status, 0) == pid);
-		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-		while ((r = read(fds[0], &v, sizeof(v))) == sizeof(v)) {
-			CHECK_EQ_UINT(v, reported);
-			reported++;
-		}
-		close(fds[0]);
+		uint32_t reported = kill_9_round(append_forever, a.id, next);
 		CHECK(reported > next); /* it got some work done */
 
 		{

@@ -1,7 +1,8 @@
 /*
  * store_util.h - shared by the store's unit tests (tests/unit/store_*):
- * a temporary folder removed at exit, and direct SQL on a store file
- * through the same libsqlite3 the store loads, to look behind its back.
+ * a temporary folder removed at exit, direct SQL on a store file
+ * through the same libsqlite3 the store loads, to look behind its back,
+ * and a writer child killed with SIGKILL at a random moment.
  */
 #ifndef BA_TESTS_STORE_UTIL_H
 #define BA_TESTS_STORE_UTIL_H
@@ -12,10 +13,15 @@
 #include "store/store.h"
 
 #include <ftw.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* A string literal where the API takes char * (borrowed, never written). */
 #define S(x) ((char *)(uintptr_t)(x))
@@ -84,6 +90,56 @@ __attribute__((unused)) static void raw_sql(const char *path, const char *sql, c
 		ba_test_fail(__FILE__, __LINE__, "%s: %s", sql, sq->errmsg(db));
 	sq->finalize(st);
 	sq->close_v2(db);
+}
+
+/* The work of a child killed by kill_9_round: appends to session sid on
+ * its own handle c, writes the number of each unit it has committed to
+ * fd (counting from first), never returns, and _exit()s on an error. */
+typedef void (*kill_9_work)(ba_store *c, const char *sid, uint32_t first, int fd);
+
+/* Runs work in a child on db_path; once its first unit is reported,
+ * kills it with SIGKILL at a random moment within 150 ms. Checks that
+ * the reports came in order from first and returns the number of the
+ * unit after the last one reported. */
+__attribute__((unused)) static uint32_t kill_9_round(kill_9_work work, const char *sid,
+                                                     uint32_t first)
+{
+	int fds[2];
+	pid_t pid;
+	uint32_t reported = first, v;
+	unsigned delay_us;
+	int status;
+
+	CHECK(pipe(fds) == 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char cerr[512];
+		ba_store *c;
+		close(fds[0]);
+		c = ba_store_open(db_path, cerr, sizeof(cerr));
+		if (!c)
+			_exit(2);
+		work(c, sid, first, fds[1]);
+		_exit(9);
+	}
+	close(fds[1]);
+	/* Once it is under way (its first unit reported), kill it at a
+	 * random moment. */
+	CHECK_EQ_INT(read(fds[0], &v, sizeof(v)), sizeof(v));
+	CHECK_EQ_UINT(v, reported);
+	reported++;
+	CHECK(getrandom(&delay_us, sizeof(delay_us), 0) == sizeof(delay_us));
+	usleep(delay_us % 150000);
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	while (read(fds[0], &v, sizeof(v)) == sizeof(v)) {
+		CHECK_EQ_UINT(v, reported);
+		reported++;
+	}
+	close(fds[0]);
+	return reported;
 }
 
 #endif /* BA_TESTS_STORE_UTIL_H */
