@@ -14,6 +14,7 @@
 #include "cli/agent_cmds.h"
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "core/utf8.h"
 
 #define ARGS_SHOWN    300 /* bytes of a tool call's arguments shown    */
 #define MESSAGE_SHOWN 600 /* bytes of a result's message shown         */
@@ -39,7 +40,8 @@ void ba_cli_ui_release(ba_cli_ui *ui)
 void ba_cli_ui_put_safe(FILE *f, const char *text, size_t len, size_t max, bool keep_newlines)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t n = len < max ? len : max;
+	/* A cut never leaves half a character on the terminal. */
+	size_t n = ba_utf8_cut(text, len, max);
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = s[i];

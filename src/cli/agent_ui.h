@@ -66,7 +66,7 @@ void ba_cli_ui_end_run(ba_cli_ui *ui, const ba_agent_result *result, const char 
 
 /* Writes len bytes of untrusted text to f with control characters (and
  * C1 controls, and '\n' unless keep_newlines) escaped, at most max bytes
- * of input ("..." after a cut). */
+ * of input ("..." after a cut, which never splits a UTF-8 character). */
 void ba_cli_ui_put_safe(FILE *f, const char *text, size_t len, size_t max, bool keep_newlines);
 
 /* The store at its default place ($BOXAGENT_HOME/boxagent.db), or NULL

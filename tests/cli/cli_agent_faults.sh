@@ -125,4 +125,22 @@ fakellm slow.script
 check 4 run --workspace "$WS" --timeout 700ms "take your time"
 expect_stderr_contains "stop: timeout"
 
+# A tool call's arguments are shown cut at 300 bytes, and the cut never
+# splits a character: byte 300 of these is the first of the two of "é"
+# (9 bytes of {"path":", 290 A's, then é).
+long=$(printf 'A%.0s' $(seq 290))
+{
+	printf 'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_long1","type":"function","function":{"name":"list_dir","arguments":"{\\"path\\":\\"%s\\u00e9\\"}"}}]},"finish_reason":null}]}\n\n' "$long"
+	printf 'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}\n\n'
+	printf 'data: [DONE]\n\n'
+} >"$WORK/long_args.sse"
+printf 'response\nfile long_args.sse\nend\n\nresponse\nfile %s/openai_recovered.sse\nend\n' \
+	"$FIXTURES" >"$WORK/long_args.script"
+fakellm "$WORK/long_args.script"
+check 0 run --workspace "$WS" hello
+expect_stderr_contains "AAAAAAAAAAAAAAAAAAAA..."
+if grep -qa "$(printf 'A\303')" "$ERR"; then
+	fail "the shown arguments end inside a character"
+fi
+
 no_keys
