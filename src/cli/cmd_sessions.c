@@ -235,6 +235,17 @@ static void put_body(const char *text, bool full)
 	}
 }
 
+/* " [ID]" for a call id (may be NULL): the model chose it, so it is
+ * escaped like any other text from the model before a terminal sees it. */
+static void put_call_id(const char *id)
+{
+	if (!id)
+		return;
+	fputs(" [", stdout);
+	ba_cli_ui_put_safe(stdout, id, strlen(id), EVENT_SHOWN, false);
+	putchar(']');
+}
+
 static void show_message(const ba_llm_message *m, bool full)
 {
 	switch (m->role) {
@@ -248,8 +259,7 @@ static void show_message(const ba_llm_message *m, bool full)
 		fputs("--- tool ", stdout);
 		ba_cli_ui_put_safe(stdout, m->tool_name ? m->tool_name : "?",
 		                   m->tool_name ? strlen(m->tool_name) : 1, 100, false);
-		if (m->tool_call_id)
-			printf(" [%s]", m->tool_call_id);
+		put_call_id(m->tool_call_id);
 		if (m->is_error)
 			fputs(" (error)", stdout);
 		putchar('\n');
@@ -267,8 +277,7 @@ static void show_message(const ba_llm_message *m, bool full)
 			size_t n = strlen(c->arguments);
 			ba_cli_ui_put_safe(stdout, c->arguments, n, full ? n : EVENT_SHOWN, false);
 		}
-		if (c->id)
-			printf(" [%s]", c->id);
+		put_call_id(c->id);
 		putchar('\n');
 	}
 }

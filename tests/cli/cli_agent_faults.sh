@@ -143,4 +143,21 @@ if grep -qa "$(printf 'A\303')" "$ERR"; then
 	fail "the shown arguments end inside a character"
 fi
 
+# A call id is the model's text too: `sessions show` escapes it.
+{
+	printf 'data: {"id":"c2","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_\\u001b[2Jx","type":"function","function":{"name":"list_dir","arguments":"{}"}}]},"finish_reason":null}]}\n\n'
+	printf 'data: {"id":"c2","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}\n\n'
+	printf 'data: [DONE]\n\n'
+} >"$WORK/esc_id.sse"
+printf 'response\nfile esc_id.sse\nend\n\nresponse\nfile %s/openai_recovered.sse\nend\n' \
+	"$FIXTURES" >"$WORK/esc_id.script"
+fakellm "$WORK/esc_id.script"
+check 0 run --workspace "$WS" hello
+ID=$(session_id)
+check 0 sessions show "$ID"
+expect_stdout_contains 'call_\x1b[2Jx'
+if grep -qa "$(printf '\033')" "$OUT"; then
+	fail "sessions show wrote the model's escape character to the terminal"
+fi
+
 no_keys
