@@ -302,6 +302,22 @@ int ba_store__col_copy(ba_store *s, sqlite3_stmt *st, int col, char *out, size_t
 	return 0;
 }
 
+void *ba_store__grow(void *list, size_t *cap, size_t n, size_t size, char *err, size_t err_len)
+{
+	size_t ncap = *cap ? *cap * 2 : 16;
+	void *grown;
+
+	if (n < *cap)
+		return list;
+	grown = realloc(list, ncap * size);
+	if (!grown) {
+		ba_store__fmt(err, err_len, "out of memory");
+		return NULL;
+	}
+	*cap = ncap;
+	return grown;
+}
+
 int64_t ba_store__now_ms(void)
 {
 	struct timespec ts;

@@ -100,6 +100,12 @@ int ba_store__col_dup(ba_store *s, sqlite3_stmt *st, int col, size_t max, char *
 int ba_store__col_copy(ba_store *s, sqlite3_stmt *st, int col, char *out, size_t out_len, char *err,
                        size_t err_len);
 
+/* list (n elements of size bytes used, *cap allocated) with room for one
+ * more: list itself, or a larger copy (doubling from 16; *cap updated).
+ * NULL with err set when out of memory, list then left as it was.
+ * Callers cap n themselves (BA_STORE_MAX_LIST). */
+void *ba_store__grow(void *list, size_t *cap, size_t n, size_t size, char *err, size_t err_len);
+
 int64_t ba_store__now_ms(void);
 
 #endif /* BA_STORE_INTERNAL_H */

@@ -144,7 +144,7 @@ int ba_store_policy_list(ba_store *store, const char *workspace, const char *too
 	        "SELECT workspace, tool, capability, allow, created_ms FROM policy "
 	        "WHERE (?1 IS NULL OR workspace = ?1) AND (?2 IS NULL OR tool = ?2 OR tool = '*') "
 	        "ORDER BY workspace, tool, capability LIMIT ?3";
-	ba_policy_entry *list = NULL;
+	ba_policy_entry *list = NULL, *grown;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *st;
 	int rc;
@@ -180,16 +180,10 @@ int ba_store_policy_list(ba_store *store, const char *workspace, const char *too
 			              store->path, BA_STORE_MAX_LIST);
 			goto fail;
 		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			ba_policy_entry *grown = realloc(list, ncap * sizeof(*list));
-			if (!grown) {
-				ba_store__fmt(err, err_len, "out of memory");
-				goto fail;
-			}
-			list = grown;
-			cap = ncap;
-		}
+		grown = ba_store__grow(list, &cap, n, sizeof(*list), err, err_len);
+		if (!grown)
+			goto fail;
+		list = grown;
 		e = &list[n];
 		memset(e, 0, sizeof(*e));
 		if (ba_store__col_copy(store, st, 0, e->workspace, sizeof(e->workspace), err,

@@ -340,7 +340,7 @@ int ba_store_session_list(ba_store *store, size_t limit, ba_session_info **out, 
 	int b = 0; /* the bind calls' results, ORed */
 	static const char sql[] = "SELECT " SESSION_COLUMNS " FROM sessions "
 	                          "ORDER BY updated_ms DESC, created_ms DESC, id LIMIT ?1";
-	ba_session_info *list = NULL;
+	ba_session_info *list = NULL, *grown;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *st;
 	int rc;
@@ -360,16 +360,10 @@ int ba_store_session_list(ba_store *store, size_t limit, ba_session_info **out, 
 		return -1;
 	b |= store->sq->bind_int64(st, 1, (int64_t)limit);
 	while ((rc = ba_store__step(store, st, b)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			ba_session_info *grown = realloc(list, ncap * sizeof(*list));
-			if (!grown) {
-				ba_store__fmt(err, err_len, "out of memory");
-				goto fail;
-			}
-			list = grown;
-			cap = ncap;
-		}
+		grown = ba_store__grow(list, &cap, n, sizeof(*list), err, err_len);
+		if (!grown)
+			goto fail;
+		list = grown;
 		if (read_session(store, st, &list[n], err, err_len) != 0)
 			goto fail;
 		n++;

@@ -166,3 +166,34 @@ TEST(policy_refuses_bad_input)
 	free(e);
 	ba_store_close(s);
 }
+
+/* The list grows past its first allocation and holds exactly
+ * BA_STORE_MAX_LIST entries; one more is refused rather than cut short
+ * (a policy cut short could drop a deny). */
+TEST_TIMEOUT(policy_list_grows_to_the_cap_and_no_further, 60)
+{
+	ba_store *s = setup();
+	ba_policy_entry *e = NULL;
+	size_t n = 0;
+	char err[512] = "", sql[512];
+
+	snprintf(sql, sizeof(sql),
+	         "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %d) "
+	         "INSERT INTO policy (workspace, tool, capability, allow, created_ms) "
+	         "SELECT '/w', 't', printf('env:V%%05d', i), i %% 2, 1 FROM k",
+	         BA_STORE_MAX_LIST);
+	raw_sql(db_path, sql, NULL, 0);
+	CHECK_EQ_INT(ba_store_policy_list(s, NULL, NULL, &e, &n, err, sizeof(err)), 0);
+	CHECK_EQ_UINT(n, BA_STORE_MAX_LIST);
+	CHECK_EQ_STR(e[0].capability, "env:V00001");
+	CHECK_EQ_STR(e[BA_STORE_MAX_LIST - 1].capability, "env:V10000");
+	CHECK(e[0].allow && !e[1].allow);
+	free(e);
+	set(s, "/w", "t", "env:W", true);
+	e = NULL;
+	CHECK_EQ_INT(ba_store_policy_list(s, NULL, NULL, &e, &n, err, sizeof(err)), -1);
+	CHECK_CONTAINS(err, "more than 10000 policy entries");
+	CHECK(e == NULL);
+	CHECK_EQ_UINT(n, 0);
+	ba_store_close(s);
+}
