@@ -250,18 +250,7 @@ static ba_tool_status build_preopens(const ba_tool_run_options *opt, run_state *
 		size_t same = 0;
 		while (same < st->preopen_count && strcmp(st->preopen_guest[same], cap->path) != 0)
 			same++;
-		if (same < st->preopen_count) {
-			if (cap->kind == BA_CAP_FS_WRITE) {
-				char ignored[4096];
-				bool read_only = false;
-				if (!host_path_for(opt, cap->path, ignored, sizeof ignored,
-				                   &read_only) &&
-				    !read_only)
-					st->preopens[same].writable = true;
-			}
-			continue;
-		}
-		if (st->preopen_count == BA_WASI_MAX_PREOPENS)
+		if (same == BA_WASI_MAX_PREOPENS)
 			return set_status(res, BA_TOOL_CONFIG_ERROR, "more than %d file grants",
 			                  BA_WASI_MAX_PREOPENS);
 		char host[4096];
@@ -269,6 +258,11 @@ static ba_tool_status build_preopens(const ba_tool_run_options *opt, run_state *
 		const char *e = host_path_for(opt, cap->path, host, sizeof host, &read_only);
 		if (e)
 			return set_status(res, BA_TOOL_CONFIG_ERROR, "%s: %s", cap->text, e);
+		bool writable = cap->kind == BA_CAP_FS_WRITE && !read_only;
+		if (same < st->preopen_count) {
+			st->preopens[same].writable |= writable;
+			continue;
+		}
 		struct stat sb;
 		if (stat(host, &sb) != 0)
 			return set_status(res, BA_TOOL_CONFIG_ERROR, "%s: host path %s: %s",
@@ -281,10 +275,9 @@ static ba_tool_status build_preopens(const ba_tool_run_options *opt, run_state *
 			free(st->preopen_host[k]);
 			return set_status(res, BA_TOOL_CONFIG_ERROR, "out of memory");
 		}
-		st->preopens[k] =
-		        (ba_wasi_preopen){.guest_path = st->preopen_guest[k],
-		                          .host_path = st->preopen_host[k],
-		                          .writable = cap->kind == BA_CAP_FS_WRITE && !read_only};
+		st->preopens[k] = (ba_wasi_preopen){.guest_path = st->preopen_guest[k],
+		                                    .host_path = st->preopen_host[k],
+		                                    .writable = writable};
 		st->preopen_count++;
 	}
 	return BA_TOOL_OK;
