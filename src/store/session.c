@@ -461,14 +461,19 @@ static char *tool_calls_json(const ba_llm_message *msg, char *err, size_t err_le
 		const ba_llm_tool_call *c = &msg->tool_calls[i];
 		bool bad = false;
 		json_t *obj = json_object();
-		json_t *id = json_str_or_null(c->id, BA_STORE__NAME_MAX, &bad);
-		json_t *name = json_str_or_null(c->name, BA_STORE__NAME_MAX, &bad);
-		json_t *args = json_str_or_null(c->arguments, BA_LLM_MAX_ARGS, &bad);
 
-		if (!obj || !id || !name || !args || json_object_set_new(obj, "id", id) != 0 ||
-		    json_object_set_new(obj, "name", name) != 0 ||
-		    json_object_set_new(obj, "arguments", args) != 0 ||
-		    json_array_append_new(arr, obj) != 0) {
+		/* The object goes into arr first, so arr owns it from then on;
+		 * each value is made only when the one before it was set
+		 * (json_object_set_new takes its value even on failure, and
+		 * fails on NULL), so nothing is left over on any failure. */
+		if (!obj || json_array_append_new(arr, obj) != 0 ||
+		    json_object_set_new(obj, "id",
+		                        json_str_or_null(c->id, BA_STORE__NAME_MAX, &bad)) != 0 ||
+		    json_object_set_new(obj, "name",
+		                        json_str_or_null(c->name, BA_STORE__NAME_MAX, &bad)) != 0 ||
+		    json_object_set_new(obj, "arguments",
+		                        json_str_or_null(c->arguments, BA_LLM_MAX_ARGS, &bad)) !=
+		            0) {
 			if (bad)
 				ba_store__fmt(
 				        err, err_len,
@@ -477,14 +482,6 @@ static char *tool_calls_json(const ba_llm_message *msg, char *err, size_t err_le
 				        i);
 			else
 				ba_store__fmt(err, err_len, "out of memory");
-			/* json_object_set_new takes its value even on failure;
-			 * what was never set is released here. */
-			if (!obj || !id || !name || !args) {
-				json_decref(id);
-				json_decref(name);
-				json_decref(args);
-			}
-			json_decref(obj);
 			json_decref(arr);
 			return NULL;
 		}

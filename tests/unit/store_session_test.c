@@ -827,3 +827,43 @@ TEST(loads_without_a_place_refused)
 	CHECK(events == NULL);
 	ba_store_close(s);
 }
+
+/* A tool call whose id, name or arguments JSON cannot carry is refused,
+ * wherever it sits among good ones, and nothing built for the others is
+ * left over (ASan). */
+TEST(messages_bad_tool_call_anywhere_refused)
+{
+	ba_store *s;
+	ba_session_info a;
+	char err[512] = "";
+	ba_llm_message *got;
+	size_t n;
+	ba_llm_tool_call calls[3] = {
+	        {.id = S("c1"), .name = S("t"), .arguments = S("{}")},
+	        {.id = S("c2"), .name = S("t"), .arguments = S("{}")},
+	        {.id = S("c3"), .name = S("t"), .arguments = NULL},
+	};
+	ba_llm_message m = {
+	        .role = BA_LLM_ROLE_ASSISTANT, .tool_calls = calls, .tool_call_count = 3};
+
+	setup();
+	s = open_store();
+	new_session(s, &a);
+	calls[1].id = S("c\xff");
+	CHECK_EQ_INT(ba_store_message_append(s, a.id, &m, err, sizeof(err)), -1);
+	CHECK_CONTAINS(err, "tool call 1: its id, name or arguments");
+	calls[1].id = S("c2");
+	calls[2].name = S("t\xc3");
+	CHECK_EQ_INT(ba_store_message_append(s, a.id, &m, err, sizeof(err)), -1);
+	CHECK_CONTAINS(err, "tool call 2:");
+	calls[2].name = S("t");
+	/* All good: stored, and a NULL member comes back NULL. */
+	CHECK_EQ_INT(ba_store_message_append(s, a.id, &m, err, sizeof(err)), 0);
+	CHECK_EQ_INT(ba_store_messages_load(s, a.id, &got, &n, err, sizeof(err)), 0);
+	CHECK_EQ_UINT(n, 1);
+	CHECK_EQ_UINT(got[0].tool_call_count, 3);
+	CHECK_EQ_STR(got[0].tool_calls[1].id, "c2");
+	CHECK(got[0].tool_calls[2].arguments == NULL);
+	ba_store_messages_free(got, n);
+	ba_store_close(s);
+}
