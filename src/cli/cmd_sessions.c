@@ -216,6 +216,9 @@ static void put_body(const char *text, bool full)
 				lines++;
 			end++;
 		}
+		/* Stopped by the byte limit: back to a character's start. */
+		if (end == BYTES_SHOWN)
+			end = ba_utf8_cut(text, len, end);
 	}
 	const char *p = text, *stop = text + end;
 	while (p < stop) {

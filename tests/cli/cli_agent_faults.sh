@@ -160,4 +160,17 @@ if grep -qa "$(printf '\033')" "$OUT"; then
 	fail "sessions show wrote the model's escape character to the terminal"
 fi
 
+# A long message is shown cut at 4000 bytes, never inside a character:
+# this prompt's byte 4000 is the first of the two of "é".
+prompt="$(printf 'A%.0s' $(seq 3999))é"
+printf 'response\nfile %s/openai_hello.sse\nend\n' "$FIXTURES" >"$WORK/hello.script"
+fakellm "$WORK/hello.script"
+check 0 run "$prompt"
+ID=$(session_id)
+check 0 sessions show "$ID"
+expect_stdout_contains "more bytes"
+if grep -qa "$(printf 'A\303')" "$OUT"; then
+	fail "sessions show cut a message inside a character"
+fi
+
 no_keys
