@@ -970,12 +970,15 @@ int ba_audit_record(ba_audit *a, const ba_audit_event *ev)
 	status = 0;
 unlock:
 	lock_fd(a->fd, LOCK_UN);
-out:
+out:;
+	/* Read under the mutex (ba_audit_set_observer may run on another
+	 * thread), called outside the locks: an observer that is slow (a
+	 * terminal) must not hold up other writers of the log. */
+	ba_audit_observer_fn observer = a->observer;
+	void *observer_user = a->observer_user;
 	pthread_mutex_unlock(&a->mutex);
-	/* Outside the locks: an observer that is slow (a terminal) must not
-	 * hold up other writers of the log. */
-	if (status == 0 && a->observer)
-		a->observer(a->observer_user, ev);
+	if (status == 0 && observer)
+		observer(observer_user, ev);
 	return status;
 }
 
