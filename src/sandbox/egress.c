@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/curl_lib.h"
 #include "core/version.h"
 #include "sandbox/addr.h"
@@ -129,13 +130,6 @@ const char *ba_egress_result_name(ba_egress_result result)
 		return "TIMEOUT";
 	}
 	return "UNKNOWN";
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* ------------------------------------------------------- one fetch's state */
@@ -859,7 +853,7 @@ static ba_egress_result send_hop(struct fetch *f, const struct addrs *pinned,
 	char *resolve_line;
 	size_t rl_cap = BA_URL_HOST_MAX + 16 + ADDRS_MAX * (INET6_ADDRSTRLEN + 3);
 	const char *bad_opt = NULL;
-	uint64_t now = mono_ns();
+	uint64_t now = ba_mono_ns();
 	long remaining_ms, status = 0;
 	CURLcode rc;
 
@@ -1336,7 +1330,7 @@ ba_egress_result ba_egress_fetch(ba_egress *egress, const ba_egress_request *req
 	f->method = req->method;
 	f->body = req->body;
 	f->body_len = req->body_len;
-	now = mono_ns();
+	now = ba_mono_ns();
 	f->end_ns = now + f->cfg->timeout_ns;
 	if (f->cfg->deadline_ns && f->cfg->deadline_ns < f->end_ns)
 		f->end_ns = f->cfg->deadline_ns;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/file.h"
 #include "sandbox/audit.h"
 #include "sandbox/linker.h"
@@ -52,13 +53,6 @@ static uint64_t limit_of(uint64_t operator_value, uint64_t manifest_value, uint6
 	if (manifest_value && (fallback == 0 || manifest_value < fallback))
 		return manifest_value;
 	return fallback;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static ba_tool_status set_status(ba_tool_result *res, ba_tool_status status, const char *fmt, ...)
@@ -428,7 +422,7 @@ void ba_tool_interrupt_request(ba_tool_interrupt *intr)
 ba_tool_status ba_tool_run(const ba_tool_run_options *opt, ba_tool_result *res)
 {
 	memset(res, 0, sizeof *res);
-	uint64_t started = now_ns();
+	uint64_t started = ba_mono_ns();
 	const ba_manifest *manifest = opt->manifest;
 	const char *module_path = manifest ? manifest->module_path : opt->module_path;
 	char tool[128];
@@ -615,7 +609,7 @@ ba_tool_status ba_tool_run(const ba_tool_run_options *opt, ba_tool_result *res)
 	    (err_buf->len && ba_buf_append(&res->errors, err_buf->data, err_buf->len) != 0))
 		status = set_status(res, BA_TOOL_LIMIT, "%s: output too large", tool);
 out:
-	res->elapsed_ns = now_ns() - started;
+	res->elapsed_ns = ba_mono_ns() - started;
 	state_release(&st);
 	res->status = status;
 	return status;
